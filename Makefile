@@ -1,0 +1,58 @@
+# Entry points for people and CI. Each target installs what is missing
+# (Debian 12, as root), configures, builds, and then does its job.
+#   make run        build and run `eventbus demo`
+#   make test       build and run every suite (unit, integration, fault)
+#   make test-asan  the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make test-tsan  the same under ThreadSanitizer
+
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_ARGS ?=
+DEPS = cmake make g++ pkg-config libpoco-dev libhiredis-dev libcppunit-dev redis-server redis-tools
+
+.PHONY: all deps build run test test-asan test-tsan test-unit clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+# configure_and_build(<dir>, <extra cmake args>)
+define configure_and_build
+	cmake -S . -B $(1) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(2)
+	cmake --build $(1) -j$(JOBS)
+endef
+
+build: deps
+	$(call configure_and_build,$(BUILD),)
+
+run: build
+	./$(BUILD)/bin/eventbus demo
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure $(CTEST_ARGS)
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -L unit $(CTEST_ARGS)
+
+test-asan: deps
+	$(call configure_and_build,$(BUILD)-asan,-DEVENTBUS_SANITIZE=address)
+	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure $(CTEST_ARGS)
+
+test-tsan: deps
+	$(call configure_and_build,$(BUILD)-tsan,-DEVENTBUS_SANITIZE=thread)
+	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	  ctest --output-on-failure $(CTEST_ARGS)
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan

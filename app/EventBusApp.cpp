@@ -1,0 +1,332 @@
+//
+// EventBusApp.cpp
+//
+#include "EventBusApp.h"
+#include "eventbus/CloudEventCodec.h"
+#include "eventbus/ConfigLoader.h"
+#include "eventbus/Exceptions.h"
+#include "eventbus/PluginHost.h"
+#include "eventbus/Redactor.h"
+#include <Poco/Environment.h>
+#include <Poco/NumberParser.h>
+#include <Poco/Path.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/OptionException.h>
+#include <Poco/Util/LoggingConfigurator.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <iomanip>
+#include <iostream>
+#include <mutex>
+#include <pthread.h>
+#include <thread>
+
+using Poco::Util::Option;
+using Poco::Util::OptionSet;
+
+namespace eventbus {
+
+namespace {
+
+const char* const Verbs = "demo, plugins, publish, subscribe, health";
+
+// Blocks SIGINT/SIGTERM in every thread (call before any thread starts) and
+// lets one thread wait for them.
+class TerminationSignals
+{
+public:
+	TerminationSignals()
+	{
+		sigemptyset(&_set);
+		sigaddset(&_set, SIGINT);
+		sigaddset(&_set, SIGTERM);
+		pthread_sigmask(SIG_BLOCK, &_set, nullptr);
+	}
+	/// Waits up to `timeout` for a termination signal.
+	bool wait(std::chrono::milliseconds timeout)
+	{
+		timespec ts{static_cast<time_t>(timeout.count() / 1000), static_cast<long>((timeout.count() % 1000) * 1000000)};
+		return sigtimedwait(&_set, nullptr, &ts) > 0;
+	}
+private:
+	sigset_t _set;
+};
+
+} // namespace
+
+EventBusApp::EventBusApp()
+{
+	setUnixOptions(true);
+}
+
+void EventBusApp::defineOptions(OptionSet& options)
+{
+	Application::defineOptions(options);
+	options.addOption(Option("help", "h", "Show the verbs and options.").required(false).repeatable(false));
+	options.addOption(Option("config", "c", "Base configuration file (.properties, .ini or .xml); its env overlay beside it is loaded too.")
+		.required(false).repeatable(false).argument("FILE"));
+	options.addOption(Option("env", "e", "Environment (default: $EVENTBUS_ENV, else local).")
+		.required(false).repeatable(false).argument("NAME"));
+	options.addOption(Option("define", "D", "Set a configuration key; wins over every file. Repeatable.")
+		.required(false).repeatable(true).argument("key=value"));
+	options.addOption(Option("tenant", "t", "Tenant id (publish, subscribe).").required(false).repeatable(false).argument("ID"));
+	options.addOption(Option("all-tenants", "", "subscribe: every tenant (needs eventbus.security.allowCrossTenant=true).")
+		.required(false).repeatable(false));
+	options.addOption(Option("topic", "T", "Topic (publish, subscribe).").required(false).repeatable(false).argument("TOPIC"));
+	options.addOption(Option("payload", "p", "publish: the JSON object (default: read from stdin).")
+		.required(false).repeatable(false).argument("JSON"));
+	options.addOption(Option("correlation-id", "", "publish: correlation id (default: generated).")
+		.required(false).repeatable(false).argument("ID"));
+	options.addOption(Option("count", "n", "subscribe: exit 0 after N events.").required(false).repeatable(false).argument("N"));
+	options.addOption(Option("timeout", "", "subscribe: exit non-zero if the events have not arrived after S seconds.")
+		.required(false).repeatable(false).argument("S"));
+}
+
+void EventBusApp::handleOption(const std::string& name, const std::string& value)
+{
+	Application::handleOption(name, value);
+	if (name == "help")
+	{
+		_helpRequested = true;
+		stopOptionsProcessing();
+	}
+	else if (name == "config") _configFile = value;
+	else if (name == "env") _env = value;
+	else if (name == "define")
+	{
+		std::size_t eq = value.find('=');
+		if (eq == std::string::npos || eq == 0)
+			throw Poco::InvalidArgumentException("--define: expected key=value, got '" + value + "'");
+		_defines[value.substr(0, eq)] = value.substr(eq + 1);
+	}
+	else _options[name] = value;
+}
+
+void EventBusApp::usage() const
+{
+	Poco::Util::HelpFormatter help(options());
+	help.setUnixStyle(true);
+	help.setCommand(commandName());
+	help.setUsage("[options] VERB");
+	help.setHeader(std::string("A multi-tenant event bus. Verbs: ") + Verbs + ".\n"
+		"  demo       the bus end to end on the configured transport\n"
+		"  plugins    every file in the plugins folder, with its status\n"
+		"  publish    --tenant T --topic X [--payload JSON] [--correlation-id C]\n"
+		"  subscribe  --tenant T|--all-tenants --topic X [--count N] [--timeout S]\n"
+		"  health     exit 0 only when the transport is ready");
+	help.format(std::cout);
+}
+
+std::string EventBusApp::option(const std::string& name, const std::string& defaultValue) const
+{
+	auto it = _options.find(name);
+	return it == _options.end() ? defaultValue : it->second;
+}
+
+std::string EventBusApp::requireOption(const std::string& name) const
+{
+	auto it = _options.find(name);
+	// Present but empty goes on to validation, which names the field.
+	if (it == _options.end())
+		throw Poco::Util::MissingOptionException("--" + name + " is required");
+	return it->second;
+}
+
+int EventBusApp::intOption(const std::string& name, int defaultValue) const
+{
+	auto it = _options.find(name);
+	if (it == _options.end()) return defaultValue;
+	int value = 0;
+	if (!Poco::NumberParser::tryParse(it->second, value) || value < 0)
+		throw Poco::InvalidArgumentException("--" + name + ": '" + it->second + "' is not a non-negative integer");
+	return value;
+}
+
+void EventBusApp::loadConfig()
+{
+	std::string base = _configFile;
+	if (base.empty()) base = Poco::Environment::get("EVENTBUS_CONFIG", "");
+	if (base.empty()) base = EVENTBUS_DEFAULT_CONFIG;
+	ConfigLoader::load(config(), base, ConfigLoader::chooseEnv(_env), _defines);
+	if (config().has("logging.loggers.root.channel") || config().has("logging.channels"))
+		Poco::Util::LoggingConfigurator().configure(Poco::Util::AbstractConfiguration::Ptr(&config(), true));
+}
+
+int EventBusApp::fail(const std::exception& exc, const std::string& verb)
+{
+	int code = EXIT_SOFTWARE;
+	std::string kind = "error";
+	if (dynamic_cast<const ValidationException*>(&exc)) { code = EXIT_DATAERR; kind = "refused"; }
+	else if (dynamic_cast<const PolicyException*>(&exc)) { code = EXIT_CONFIG; kind = "refused by policy"; }
+	else if (dynamic_cast<const ConfigException*>(&exc)) { code = EXIT_CONFIG; kind = "configuration error"; }
+	else if (dynamic_cast<const PluginException*>(&exc)) { code = EXIT_CONFIG; kind = "plugin error"; }
+	else if (dynamic_cast<const TransportException*>(&exc)) { code = EXIT_UNAVAILABLE; kind = "transport unavailable"; }
+	else if (dynamic_cast<const Poco::Util::OptionException*>(&exc)
+		|| dynamic_cast<const Poco::InvalidArgumentException*>(&exc)) { code = EXIT_USAGE; kind = "usage"; }
+	std::string message;
+	if (auto poco = dynamic_cast<const Poco::Exception*>(&exc))
+		message = dynamic_cast<const EventBusException*>(&exc) ? poco->message() : poco->displayText();
+	else
+		message = exc.what();
+	// Every error line goes through redaction: a message may quote input.
+	static const Redactor redactor;
+	std::cerr << "eventbus: " << verb << ": " << kind << ": " << redactor.redactText(message, 1000) << std::endl;
+	return code;
+}
+
+int EventBusApp::main(const std::vector<std::string>& args)
+{
+	if (_helpRequested)
+	{
+		usage();
+		return EXIT_OK;
+	}
+	if (args.size() != 1)
+	{
+		std::cerr << "eventbus: expected exactly one verb (" << Verbs << "), got " << args.size()
+		          << "; run 'eventbus --help'" << std::endl;
+		return EXIT_USAGE;
+	}
+	const std::string& verb = args[0];
+	try
+	{
+		if (verb != "demo" && verb != "plugins" && verb != "publish" && verb != "subscribe" && verb != "health")
+			throw Poco::InvalidArgumentException("unknown verb '" + verb + "' (verbs: " + Verbs + ")");
+		loadConfig();
+		if (verb == "demo") return runDemo();
+		if (verb == "plugins") return runPlugins();
+		if (verb == "publish") return runPublish();
+		if (verb == "subscribe") return runSubscribe();
+		return runHealth();
+	}
+	catch (std::exception& exc)
+	{
+		return fail(exc, verb);
+	}
+}
+
+int EventBusApp::runDemo()
+{
+	// The demo runs on the embedded default, the in-process memory transport,
+	// unless eventbus.demo.transport names another; the env policy applies.
+	std::string transport = config().getString("eventbus.demo.transport", "memory");
+	config().setString("eventbus.transport", transport);
+	EventBus bus(config());
+	return eventbus::runDemo(bus, std::cout);
+}
+
+int EventBusApp::runPlugins()
+{
+	BusSettings settings = BusSettings::fromConfig(config());
+	std::cout << "plugins folder: " << settings.pluginsPath << "\n";
+	std::cout << "plugin API version of this host: " << EVENTBUS_PLUGIN_API_VERSION << "\n";
+	std::vector<std::string> files = PluginHost::pluginFiles(settings.pluginsPath);
+	std::cout << std::left << std::setw(34) << "FILE" << std::setw(14) << "TRANSPORTS" << std::setw(5) << "API"
+	          << "STATUS\n";
+	bool selectedFound = false;
+	for (const auto& file : files)
+	{
+		PluginInfo info = PluginHost::instance().inspect(file);
+		std::string names;
+		for (const auto& n : info.names)
+		{
+			names += (names.empty() ? "" : ",") + n;
+			if (n == settings.transport) selectedFound = true;
+		}
+		std::cout << std::left << std::setw(34) << Poco::Path(file).getFileName() << std::setw(14)
+		          << (names.empty() ? "-" : names) << std::setw(5)
+		          << (info.apiVersion ? std::to_string(info.apiVersion) : "-")
+		          << (info.ok ? "ok" : "rejected: " + info.reason) << "\n";
+	}
+	if (files.empty()) std::cout << "(no .so files)\n";
+	std::cout << "selected transport (eventbus.transport): " << settings.transport
+	          << (selectedFound ? " (available)" : " (NOT AVAILABLE)") << std::endl;
+	return selectedFound ? EXIT_OK : EXIT_CONFIG;
+}
+
+int EventBusApp::runPublish()
+{
+	std::string tenant = requireOption("tenant");
+	std::string topic = requireOption("topic");
+	std::string payload;
+	auto it = _options.find("payload");
+	if (it != _options.end()) payload = it->second;
+	else Poco::StreamCopier::copyToString(std::cin, payload);
+	EventBus bus(config());
+	Receipt receipt = bus.publish(topic, payload, tenant, option("correlation-id"));
+	std::cout << "{\"messageId\":\"" << receipt.messageId << "\",\"channel\":\"" << receipt.channel
+	          << "\",\"correlationId\":\"" << receipt.correlationId << "\"}" << std::endl;
+	bus.close();
+	return EXIT_OK;
+}
+
+int EventBusApp::runSubscribe()
+{
+	std::string topic = requireOption("topic");
+	const bool allTenants = _options.count("all-tenants") > 0;
+	std::string tenant = allTenants ? std::string() : requireOption("tenant");
+	const int count = intOption("count", 0);
+	const int timeoutSeconds = intOption("timeout", 0);
+
+	TerminationSignals signals; // before the bus starts any thread
+	EventBus bus(config());
+	std::mutex mutex;
+	std::condition_variable arrived;
+	int received = 0;
+	SubscriptionToken token = bus.subscribe(topic,
+		[&](const Event& event) {
+			std::string line = CloudEventCodec::encode(event);
+			std::lock_guard<std::mutex> lock(mutex);
+			if (count > 0 && received >= count) return;
+			std::cout << line << std::endl;
+			++received;
+			arrived.notify_all();
+		},
+		allTenants ? TenantScope::allTenants() : TenantScope::tenant(tenant));
+	std::cerr << "subscribed " << (allTenants ? "all tenants of " + topic : bus.channelFor(tenant, topic)) << std::endl;
+
+	const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
+	int code = EXIT_OK;
+	for (;;)
+	{
+		{
+			std::unique_lock<std::mutex> lock(mutex);
+			if (count > 0 && received >= count) break;
+		}
+		if (timeoutSeconds > 0 && std::chrono::steady_clock::now() >= deadline)
+		{
+			std::lock_guard<std::mutex> lock(mutex);
+			std::cerr << "eventbus: subscribe: timed out after " << timeoutSeconds << " s with " << received
+			          << (count > 0 ? " of " + std::to_string(count) : std::string()) << " events" << std::endl;
+			code = EXIT_TEMPFAIL;
+			break;
+		}
+		// Wake on an event, a signal, or every 50 ms to check the deadline.
+		{
+			std::unique_lock<std::mutex> lock(mutex);
+			arrived.wait_for(lock, std::chrono::milliseconds(25),
+				[&]() { return count > 0 && received >= count; });
+		}
+		if (signals.wait(std::chrono::milliseconds(25))) break;
+	}
+	bus.unsubscribe(token);
+	bus.close();
+	return code;
+}
+
+int EventBusApp::runHealth()
+{
+	EventBus bus(config());
+	TransportHealth health = bus.health();
+	std::cout << (health.ready ? "ready" : "not ready") << ": transport " << bus.settings().transport
+	          << " (env " << bus.settings().env << "): " << health.reason << std::endl;
+	bus.close();
+	return health.ready ? EXIT_OK : EXIT_UNAVAILABLE;
+}
+
+} // namespace eventbus

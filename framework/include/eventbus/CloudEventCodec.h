@@ -1,0 +1,39 @@
+//
+// CloudEventCodec.h
+//
+// The one wire codec: CloudEvents 1.0 JSON structured mode.
+//
+#pragma once
+
+#include "eventbus/Event.h"
+#include <string>
+
+namespace eventbus {
+
+class CloudEventCodec
+{
+public:
+	static constexpr const char* SpecVersion = "1.0";
+	/// Bytes an envelope may carry beyond its data.
+	static constexpr std::size_t EnvelopeOverheadBytes = 16 * 1024;
+	/// At most this many extension attributes are accepted on decode.
+	static constexpr std::size_t MaxExtensions = 32;
+
+	/// Serialises the event; `dataJson` is the data already stringified
+	/// (the bus stringifies once, to check the size and to encode).
+	static std::string encode(const Event& event, const std::string& dataJson);
+	/// Serialises the event, stringifying its data.
+	static std::string encode(const Event& event);
+
+	/// Parses and validates an envelope: specversion 1.0, non-empty id and
+	/// source, a valid topic as type, valid tenantid, RFC 3339 time, JSON object
+	/// data, string extensions only. Throws ValidationException naming the
+	/// attribute at fault; never echoes data values. Refuses more than
+	/// `maxBytes` before parsing.
+	static Event decode(const std::string& wire, std::size_t maxBytes);
+
+	/// RFC 3339 with microseconds, UTC.
+	static std::string formatTime(const Poco::Timestamp& ts);
+};
+
+} // namespace eventbus

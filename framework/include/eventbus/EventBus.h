@@ -1,0 +1,90 @@
+//
+// EventBus.h
+//
+// The bus: publish / subscribe / unsubscribe through the middleware chain and
+// the transport selected by configuration.
+//
+#pragma once
+
+#include "eventbus/BusSettings.h"
+#include "eventbus/EventPublisher.h"
+#include "eventbus/Metrics.h"
+#include "eventbus/Middleware.h"
+#include "eventbus/Redactor.h"
+#include "eventbus/TenantScope.h"
+#include "eventbus/Transport.h"
+#include <Poco/Util/AbstractConfiguration.h>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace eventbus {
+
+/// A handler gets each event of its subscription. If it throws, the error
+/// is counted and logged (redacted) and delivery goes on.
+using Handler = std::function<void(const Event&)>;
+
+/// Identifies a subscription; 0 is never a valid token.
+using SubscriptionToken = std::uint64_t;
+
+/// Called when the transport reports that messages may have been lost.
+using GapListener = std::function<void(const std::string& transport, const std::string& reason)>;
+
+class EventBus : public EventPublisher
+{
+public:
+	/// Reads the settings, loads the transport plugin named by eventbus.transport
+	/// from eventbus.plugins.path, enforces the env policy and starts the
+	/// transport. Throws ConfigException, PluginException or PolicyException.
+	explicit EventBus(const Poco::Util::AbstractConfiguration& config);
+
+	/// The same with a transport the caller made (tests, custom hosts).
+	EventBus(const Poco::Util::AbstractConfiguration& config, std::shared_ptr<Transport> transport);
+
+	/// Closes the bus.
+	~EventBus() override;
+
+	EventBus(const EventBus&) = delete;
+	EventBus& operator=(const EventBus&) = delete;
+
+	using EventPublisher::publish;
+	Receipt publish(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
+		const std::string& tenantId, const std::string& correlationId = "") override;
+	Receipt publish(const std::string& topic, const std::string& payloadJson,
+		const std::string& tenantId, const std::string& correlationId = "") override;
+
+	/// Subscribes the handler to the topic within the scope. A cross-tenant
+	/// scope is refused (PolicyException naming eventbus.security.allowCrossTenant)
+	/// unless allowed. Returns a token > 0.
+	SubscriptionToken subscribe(const std::string& topic, Handler handler, const TenantScope& scope);
+
+	/// Idempotent. Once it returns, the handler is not called again; called
+	/// from inside the handler it does not wait for that handler to return.
+	void unsubscribe(SubscriptionToken token);
+
+	/// Readiness of the transport.
+	TransportHealth health();
+
+	/// Unsubscribes everything and stops the transport; idempotent.
+	void close();
+
+	void setGapListener(GapListener listener);
+
+	const BusSettings& settings() const;
+	Metrics& metrics();
+	const Redactor& redactor() const;
+	/// The transport, for diagnostics and tests.
+	Transport& transport();
+	/// Names of the middleware in chain order.
+	std::vector<std::string> middlewareNames() const;
+
+	/// The channel an event of this tenant and topic travels on.
+	std::string channelFor(const std::string& tenantId, const std::string& topic) const;
+
+private:
+	struct Impl;
+	std::shared_ptr<Impl> _impl;
+};
+
+} // namespace eventbus

@@ -1,0 +1,37 @@
+//
+// Exceptions.h
+//
+// The exception hierarchy of the bus. Every refusal at the API boundary is one
+// of these; the message names the field, key, file or endpoint at fault and
+// never carries a payload value.
+//
+#pragma once
+
+#include <Poco/Exception.h>
+
+namespace eventbus {
+
+/// Base of every exception the bus throws.
+POCO_DECLARE_EXCEPTION(, EventBusException, Poco::RuntimeException)
+
+/// Bad input: an invalid name, malformed or oversized payload, a malformed envelope.
+/// The message starts with the field name, e.g. "tenantId: ...".
+POCO_DECLARE_EXCEPTION(, ValidationException, EventBusException)
+
+/// A configured policy refuses the operation (env policy, cross-tenant scope).
+/// The message names the configuration key that decides.
+POCO_DECLARE_EXCEPTION(, PolicyException, EventBusException)
+
+/// A configuration key is missing or has an invalid value; the message names the key.
+POCO_DECLARE_EXCEPTION(, ConfigException, EventBusException)
+
+/// A plugin file cannot be used; the message names the file and the reason.
+POCO_DECLARE_EXCEPTION(, PluginException, EventBusException)
+
+/// The transport cannot do what was asked (outage, timeout, refused by the server).
+POCO_DECLARE_EXCEPTION(, TransportException, EventBusException)
+
+/// A bounded queue or buffer is full; the event was not accepted.
+POCO_DECLARE_EXCEPTION(, OverflowException, TransportException)
+
+} // namespace eventbus

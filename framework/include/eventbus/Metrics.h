@@ -1,0 +1,96 @@
+//
+// Metrics.h
+//
+// Counters and latency histograms, labelled with safe metadata only.
+//
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace eventbus {
+
+/// Label pairs; order does not matter (they are sorted).
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+/// A monotonically increasing counter; lock-free to increment.
+class Counter
+{
+public:
+	void increment(std::uint64_t n = 1) { _value.fetch_add(n, std::memory_order_relaxed); }
+	std::uint64_t value() const { return _value.load(std::memory_order_relaxed); }
+private:
+	std::atomic<std::uint64_t> _value{0};
+};
+
+/// A histogram of durations in seconds with fixed buckets.
+class Histogram
+{
+public:
+	/// Upper bounds in seconds: 50us .. 10s.
+	static const std::vector<double>& bounds();
+	Histogram();
+	void observe(double seconds);
+	std::uint64_t count() const;
+	double sum() const;
+	/// Cumulative count of observations <= bounds()[i].
+	std::vector<std::uint64_t> cumulative() const;
+	/// Quantile estimated from the buckets (upper bound of the bucket), q in [0,1].
+	double quantile(double q) const;
+private:
+	std::vector<std::atomic<std::uint64_t>> _buckets; // last one is +Inf
+	std::atomic<std::uint64_t> _count{0};
+	std::atomic<std::uint64_t> _sumNanos{0};
+};
+
+/// Registry of named, labelled series. Names follow Prometheus conventions
+/// (eventbus_events_published_total, eventbus_publish_latency_seconds).
+/// The returned references stay valid as long as the registry lives, so hot
+/// paths look a series up once and keep it.
+class Metrics
+{
+public:
+	// Series names used by the framework and the built-in transports.
+	static constexpr const char* Published = "eventbus_events_published_total";
+	static constexpr const char* PublishFailed = "eventbus_publish_failures_total";
+	static constexpr const char* Delivered = "eventbus_events_delivered_total";
+	static constexpr const char* Dropped = "eventbus_events_dropped_total";
+	static constexpr const char* Duplicates = "eventbus_duplicates_total";
+	static constexpr const char* HandlerErrors = "eventbus_handler_errors_total";
+	static constexpr const char* Redactions = "eventbus_redactions_total";
+	static constexpr const char* Reconnects = "eventbus_reconnects_total";
+	static constexpr const char* PublishLatency = "eventbus_publish_latency_seconds";
+	static constexpr const char* EndToEndLatency = "eventbus_end_to_end_latency_seconds";
+
+	Counter& counter(const std::string& name, const Labels& labels = {});
+	Histogram& histogram(const std::string& name, const Labels& labels = {});
+
+	/// Value of a counter, 0 when it does not exist. Without labels: the sum
+	/// over every label set of that name.
+	std::uint64_t counterValue(const std::string& name) const;
+	std::uint64_t counterValue(const std::string& name, const Labels& labels) const;
+
+	/// Prometheus text exposition format 0.0.4.
+	std::string toPrometheus() const;
+	/// A human summary, one series per line, for the CLI.
+	std::string summary() const;
+
+private:
+	static std::string key(const std::string& name, const Labels& labels);
+	struct Series
+	{
+		std::string name;
+		Labels labels;
+		std::unique_ptr<Counter> counter;
+		std::unique_ptr<Histogram> histogram;
+	};
+	mutable std::mutex _mutex;
+	std::map<std::string, Series> _series;
+};
+
+} // namespace eventbus

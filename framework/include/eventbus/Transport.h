@@ -1,0 +1,118 @@
+//
+// Transport.h
+//
+// The plugin API: what a transport plugin implements and what the host
+// hands it. Its identity carries the ABI version (inline namespace abi_v1),
+// so Poco's manifest check rejects a plugin built against another one.
+//
+#pragma once
+
+#include "eventbus/Event.h"
+#include <Poco/Logger.h>
+#include <Poco/Util/AbstractConfiguration.h>
+#include <functional>
+#include <memory>
+#include <string>
+
+/// The plugin API version this framework speaks. A plugin exports it through
+/// EVENTBUS_PLUGIN (eventbusPluginApiVersion); the host refuses any other.
+#define EVENTBUS_PLUGIN_API_VERSION 1
+
+namespace eventbus {
+
+class Metrics;
+class Redactor;
+
+inline namespace abi_v1 {
+
+/// A message handed to the transport: the concrete channel, the event and
+/// its CloudEvents JSON encoding (always set).
+struct OutboundMessage
+{
+	std::string channel;
+	EventPtr event;
+	std::string wire;
+};
+
+/// A message a transport received. Transports that cross a process boundary
+/// (or the codec, like loopback) set `wire` and leave `event` null: the bus
+/// decodes it. In-process transports may hand over the already-built event.
+struct InboundMessage
+{
+	std::string channel;
+	std::string wire;
+	EventPtr event;
+};
+
+/// Called by the transport for every message on a subscription, from the
+/// transport's own thread(s). Must not be called after unsubscribe() or
+/// stop() returned.
+using DeliveryCallback = std::function<void(const InboundMessage&)>;
+
+/// What to subscribe to: a concrete channel, or (pattern = true) a glob the
+/// framework built for an explicit cross-tenant scope.
+struct ChannelSubscription
+{
+	std::string channel;
+	bool pattern = false;
+};
+
+/// Readiness of a transport.
+struct TransportHealth
+{
+	bool ready = false;
+	std::string reason; ///< why not ready, or a short description when ready
+};
+
+/// Told by a transport when messages may have been lost (e.g. a reconnect
+/// of a Pub/Sub connection).
+class TransportListener
+{
+public:
+	virtual ~TransportListener();
+	virtual void onGap(const std::string& transport, const std::string& reason) = 0;
+};
+
+/// What the host hands a transport in start(). The references are valid only
+/// during start(), except metrics, logger and redactor which outlive the transport.
+struct TransportContext
+{
+	const Poco::Util::AbstractConfiguration& config; ///< full keys, e.g. eventbus.redis.url
+	std::string env;
+	std::string prefix;
+	Metrics& metrics;
+	Poco::Logger& logger;
+	const Redactor& redactor;
+	TransportListener* listener = nullptr;
+};
+
+/// A transport plugin. Every method may be called from any thread.
+class Transport
+{
+public:
+	virtual ~Transport();
+	/// The name selected by eventbus.transport.
+	virtual std::string name() const = 0;
+	/// True for in-process transports (memory, loopback), which the env
+	/// policy eventbus.policy.inMemoryEnvs restricts.
+	virtual bool isInProcess() const = 0;
+	/// Reads the transport's configuration and connects. Throws ConfigException
+	/// for bad keys; a transport may start not ready (health() says why).
+	virtual void start(const TransportContext& context) = 0;
+	/// Stops delivery and releases connections; idempotent. After it returns
+	/// no callback runs.
+	virtual void stop() = 0;
+	/// Sends one message. Throws TransportException (or OverflowException)
+	/// when it cannot; never blocks without bound.
+	virtual void publish(const OutboundMessage& message) = 0;
+	/// Starts delivering messages of the channel to the callback; returns an id > 0.
+	virtual std::uint64_t subscribe(const ChannelSubscription& subscription, DeliveryCallback callback) = 0;
+	/// Stops the subscription; idempotent. Once it returns, the callback is not
+	/// called again unless called from inside that callback.
+	virtual void unsubscribe(std::uint64_t id) = 0;
+	/// Readiness, e.g. a PING answered for Redis.
+	virtual TransportHealth health() = 0;
+};
+
+} // inline namespace abi_v1
+} // namespace eventbus

@@ -1,0 +1,50 @@
+//
+// Idempotency.h
+//
+#pragma once
+
+#include "eventbus/Metrics.h"
+#include "eventbus/Middleware.h"
+#include <Poco/Timestamp.h>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace eventbus {
+
+/// A bounded memory of keys seen: at most maxEntries, none older than the window.
+class IdempotencyWindow
+{
+public:
+	IdempotencyWindow(std::size_t maxEntries, Poco::Timespan window);
+	/// True if `key` was recorded within the window (and is still held);
+	/// otherwise records it and returns false.
+	bool seenBefore(const std::string& key, const Poco::Timestamp& now = Poco::Timestamp());
+	std::size_t size() const;
+private:
+	void evict(const Poco::Timestamp& now);
+	std::size_t _maxEntries;
+	Poco::Timespan _window;
+	mutable std::mutex _mutex;
+	std::unordered_map<std::string, Poco::Timestamp> _seen;
+	std::deque<std::pair<Poco::Timestamp, std::string>> _order;
+};
+
+/// Drops a delivery whose message id this subscription already received
+/// within the window (reason: duplicate), and one whose time is older than
+/// the maximum age or too far in the future (reasons: stale, future).
+class Idempotency : public Middleware
+{
+public:
+	Idempotency(std::size_t maxEntries, int windowSeconds, int maxAgeSeconds, int maxSkewSeconds, Metrics& metrics);
+	std::string name() const override { return "idempotency"; }
+	bool onDeliver(DeliveryContext& context) override;
+private:
+	IdempotencyWindow _window;
+	Poco::Timespan _maxAge;
+	Poco::Timespan _maxSkew;
+	Counter& _duplicates;
+};
+
+} // namespace eventbus

@@ -1,0 +1,17 @@
+//
+// Transport.cpp
+//
+// The key functions of the plugin API live here, in libeventbus, so the
+// vtables and type_info of Transport are the framework's own and RTTI and
+// exceptions work across the plugin boundary.
+//
+#include "eventbus/Transport.h"
+
+namespace eventbus {
+inline namespace abi_v1 {
+
+Transport::~Transport() = default;
+TransportListener::~TransportListener() = default;
+
+} // inline namespace abi_v1
+} // namespace eventbus

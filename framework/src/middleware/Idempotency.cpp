@@ -1,0 +1,77 @@
+//
+// Idempotency.cpp
+//
+#include "eventbus/middleware/Idempotency.h"
+
+namespace eventbus {
+
+IdempotencyWindow::IdempotencyWindow(std::size_t maxEntries, Poco::Timespan window):
+	_maxEntries(maxEntries),
+	_window(window)
+{
+}
+
+void IdempotencyWindow::evict(const Poco::Timestamp& now)
+{
+	while (!_order.empty() && (_seen.size() > _maxEntries || now - _order.front().first > _window.totalMicroseconds()))
+	{
+		auto it = _seen.find(_order.front().second);
+		// A key re-recorded later has a newer entry further back; erase only
+		// the entry this order slot stands for.
+		if (it != _seen.end() && it->second == _order.front().first) _seen.erase(it);
+		_order.pop_front();
+	}
+}
+
+bool IdempotencyWindow::seenBefore(const std::string& key, const Poco::Timestamp& now)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	evict(now);
+	auto it = _seen.find(key);
+	if (it != _seen.end()) return true;
+	_seen.emplace(key, now);
+	_order.emplace_back(now, key);
+	evict(now);
+	return false;
+}
+
+std::size_t IdempotencyWindow::size() const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	return _seen.size();
+}
+
+Idempotency::Idempotency(std::size_t maxEntries, int windowSeconds, int maxAgeSeconds, int maxSkewSeconds, Metrics& metrics):
+	_window(maxEntries, Poco::Timespan(windowSeconds, 0)),
+	_maxAge(maxAgeSeconds, 0),
+	_maxSkew(maxSkewSeconds, 0),
+	_duplicates(metrics.counter(Metrics::Duplicates))
+{
+}
+
+bool Idempotency::onDeliver(DeliveryContext& context)
+{
+	Poco::Timestamp now;
+	if (_maxAge.totalMicroseconds() > 0 && now - context.event.time > _maxAge.totalMicroseconds())
+	{
+		context.dropReason = "stale";
+		return false;
+	}
+	if (context.event.time - now > _maxSkew.totalMicroseconds())
+	{
+		context.dropReason = "future";
+		return false;
+	}
+	// Per subscription: two handlers of one bus each get the event once.
+	std::string key = std::to_string(context.subscription);
+	key.append(1, '/').append(context.event.id);
+	if (_window.seenBefore(key, now))
+	{
+		_duplicates.increment();
+		context.dropReason = "duplicate";
+		return false;
+	}
+	return true;
+}
+
+} // namespace eventbus

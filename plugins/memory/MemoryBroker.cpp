@@ -1,0 +1,202 @@
+//
+// MemoryBroker.cpp
+//
+#include "MemoryBroker.h"
+#include "eventbus/Exceptions.h"
+#include "eventbus/Metrics.h"
+#include "eventbus/Names.h"
+#include <Poco/Logger.h>
+#include <algorithm>
+
+namespace eventbus {
+
+MemoryEndpoint::MemoryEndpoint(std::size_t capacity, std::chrono::milliseconds enqueueTimeout,
+	std::chrono::milliseconds drainTimeout, Counter& shutdownDrops):
+	_capacity(capacity),
+	_enqueueTimeout(enqueueTimeout),
+	_drainTimeout(drainTimeout),
+	_shutdownDrops(shutdownDrops)
+{
+}
+
+MemoryEndpoint::~MemoryEndpoint()
+{
+	if (_thread.joinable())
+	{
+		if (_thread.get_id() == std::this_thread::get_id()) _thread.detach();
+		else _thread.join();
+	}
+}
+
+void MemoryEndpoint::start()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	std::shared_ptr<MemoryEndpoint> self = shared_from_this();
+	_thread = std::thread([self]() { self->run(); });
+	_threadId = _thread.get_id();
+}
+
+void MemoryEndpoint::stop()
+{
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_stopping) return;
+		_stopping = true;
+	}
+	_notEmpty.notify_all();
+	_notFull.notify_all();
+	if (_thread.joinable())
+	{
+		if (_thread.get_id() == std::this_thread::get_id()) _thread.detach();
+		else _thread.join();
+	}
+}
+
+void MemoryEndpoint::addCallback(std::uint64_t id, DeliveryCallback callback)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	_callbacks[id] = std::make_shared<DeliveryCallback>(std::move(callback));
+}
+
+void MemoryEndpoint::removeCallback(std::uint64_t id)
+{
+	std::unique_lock<std::mutex> lock(_mutex);
+	_callbacks.erase(id);
+	if (std::this_thread::get_id() == _threadId) return;
+	_callbackDone.wait(lock, [&]() { return _running != id; });
+}
+
+void MemoryEndpoint::enqueue(std::uint64_t id, const InboundMessage& message)
+{
+	std::unique_lock<std::mutex> lock(_mutex);
+	if (_stopping) return; // a stopped endpoint has no subscriptions left to serve
+	if (_queue.size() >= _capacity)
+	{
+		// The endpoint's own thread cannot wait for itself to make room.
+		bool ownThread = std::this_thread::get_id() == _threadId;
+		if (ownThread || !_notFull.wait_for(lock, _enqueueTimeout, [&]() { return _queue.size() < _capacity || _stopping; }))
+			throw OverflowException("memory transport: delivery queue for " + message.channel + " is full ("
+				+ std::to_string(_capacity) + " events, eventbus.memory.queueCapacity)");
+		if (_stopping) return;
+	}
+	_queue.push_back(Item{id, message});
+	lock.unlock();
+	_notEmpty.notify_one();
+}
+
+void MemoryEndpoint::run()
+{
+	std::unique_lock<std::mutex> lock(_mutex);
+	std::chrono::steady_clock::time_point drainDeadline{};
+	for (;;)
+	{
+		_notEmpty.wait(lock, [&]() { return !_queue.empty() || _stopping; });
+		if (_stopping)
+		{
+			if (drainDeadline == std::chrono::steady_clock::time_point{})
+				drainDeadline = std::chrono::steady_clock::now() + _drainTimeout;
+			if (_queue.empty()) break;
+			if (std::chrono::steady_clock::now() >= drainDeadline)
+			{
+				std::size_t dropped = _queue.size();
+				_queue.clear();
+				_shutdownDrops.increment(dropped);
+				Poco::Logger::get("eventbus.transport.memory").warning(
+					"stopped with %z undelivered events after the drain timeout; they were dropped", dropped);
+				break;
+			}
+		}
+		Item item = std::move(_queue.front());
+		_queue.pop_front();
+		_notFull.notify_one();
+		auto it = _callbacks.find(item.id);
+		if (it == _callbacks.end()) continue; // unsubscribed meanwhile
+		CallbackPtr callback = it->second;
+		_running = item.id;
+		lock.unlock();
+		try
+		{
+			(*callback)(item.message);
+		}
+		catch (...)
+		{
+			// The bus catches handler errors; nothing may escape into this thread.
+		}
+		callback.reset();
+		lock.lock();
+		_running = 0;
+		_callbackDone.notify_all();
+	}
+	_running = 0;
+	_callbackDone.notify_all();
+}
+
+MemoryBroker& MemoryBroker::instance()
+{
+	static MemoryBroker broker;
+	return broker;
+}
+
+std::uint64_t MemoryBroker::subscribe(const std::shared_ptr<MemoryEndpoint>& endpoint, const ChannelSubscription& subscription)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	std::uint64_t id = _nextId++;
+	Registration registration{id, endpoint, subscription};
+	if (subscription.pattern) _patterns.push_back(registration);
+	else _exact[subscription.channel].push_back(registration);
+	_channelOf[id] = subscription.pattern ? std::string() : subscription.channel;
+	return id;
+}
+
+void MemoryBroker::unsubscribe(std::uint64_t id)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	auto where = _channelOf.find(id);
+	if (where == _channelOf.end()) return;
+	auto byId = [id](const Registration& r) { return r.id == id; };
+	if (where->second.empty())
+	{
+		_patterns.erase(std::remove_if(_patterns.begin(), _patterns.end(), byId), _patterns.end());
+	}
+	else
+	{
+		auto it = _exact.find(where->second);
+		if (it != _exact.end())
+		{
+			it->second.erase(std::remove_if(it->second.begin(), it->second.end(), byId), it->second.end());
+			if (it->second.empty()) _exact.erase(it);
+		}
+	}
+	_channelOf.erase(where);
+}
+
+void MemoryBroker::publish(const OutboundMessage& message)
+{
+	std::vector<std::pair<std::shared_ptr<MemoryEndpoint>, std::uint64_t>> targets;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		auto it = _exact.find(message.channel);
+		if (it != _exact.end())
+			for (const auto& r : it->second)
+				if (auto endpoint = r.endpoint.lock()) targets.emplace_back(endpoint, r.id);
+		for (const auto& r : _patterns)
+			if (ChannelName::matches(r.subscription.channel, message.channel))
+				if (auto endpoint = r.endpoint.lock()) targets.emplace_back(endpoint, r.id);
+	}
+	InboundMessage inbound{message.channel, std::string(), message.event};
+	std::string overflow;
+	for (const auto& target : targets)
+	{
+		try
+		{
+			target.first->enqueue(target.second, inbound);
+		}
+		catch (OverflowException& exc)
+		{
+			overflow = exc.message();
+		}
+	}
+	if (!overflow.empty()) throw OverflowException(overflow);
+}
+
+} // namespace eventbus

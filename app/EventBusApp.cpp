@@ -231,7 +231,7 @@ int EventBusApp::runPlugins()
 	bool selectedFound = false;
 	for (const auto& file : files)
 	{
-		PluginInfo info = PluginHost::instance().inspect(file);
+		PluginInfo info = PluginHost::instance().inspect(file, settings.pluginsStrictModes);
 		std::string names;
 		for (const auto& n : info.names)
 		{

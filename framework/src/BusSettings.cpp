@@ -102,6 +102,7 @@ BusSettings BusSettings::fromConfig(const Poco::Util::AbstractConfiguration& con
 			+ "): a replay older than the window but younger than the maximum age would pass");
 	s.metricsTenantLabel = boolean(config, "eventbus.metrics.tenantLabel", s.metricsTenantLabel);
 	s.pluginsPath = string(config, "eventbus.plugins.path", "");
+	s.pluginsStrictModes = boolean(config, "eventbus.plugins.strictModes", s.pluginsStrictModes);
 	s.drainTimeoutMs = static_cast<int>(integer(config, "eventbus.delivery.drainTimeoutMs", s.drainTimeoutMs, 0, 600000));
 	return s;
 }

@@ -3,6 +3,7 @@
 //
 #include "eventbus/EventBus.h"
 #include "eventbus/CloudEventCodec.h"
+#include "eventbus/EnvelopeSigner.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Names.h"
 #include "eventbus/PluginHost.h"
@@ -63,6 +64,19 @@ struct Subscription
 
 using SubscriptionPtr = std::shared_ptr<Subscription>;
 
+// The event whose handler runs on this thread: what a handler publishes
+// inherits its correlation id.
+thread_local const Event* currentEvent = nullptr;
+
+class CurrentEventScope
+{
+public:
+	explicit CurrentEventScope(const Event& event): _previous(currentEvent) { currentEvent = &event; }
+	~CurrentEventScope() { currentEvent = _previous; }
+private:
+	const Event* _previous;
+};
+
 } // namespace
 
 struct EventBus::Impl: public TransportListener
@@ -74,6 +88,7 @@ struct EventBus::Impl: public TransportListener
 	std::shared_ptr<Transport> transport;
 	std::string transportName;
 	std::vector<MiddlewarePtr> chain;
+	std::unique_ptr<EnvelopeSigner> signer;
 	std::size_t maxEnvelopeBytes;
 
 	std::mutex mutex;
@@ -102,6 +117,7 @@ struct EventBus::Impl: public TransportListener
 		if (transport->isInProcess() && !settings.inMemoryAllowed())
 			throw PolicyException("transport '" + transportName + "' is in-process and env '" + settings.env
 				+ "' is not listed in eventbus.policy.inMemoryEnvs (" + join(settings.inMemoryEnvs) + ")");
+		signer = EnvelopeSigner::fromConfig(config, settings.env);
 		chain = buildMiddlewareChain(settings, redactor, metrics, logger);
 		TransportContext context{config, settings.env, settings.prefix, metrics,
 			Poco::Logger::get("eventbus.transport." + transportName), redactor, this};
@@ -152,6 +168,15 @@ struct EventBus::Impl: public TransportListener
 				return;
 			}
 		}
+		if (signer)
+		{
+			std::string problem = signer->verify(*event);
+			if (!problem.empty())
+			{
+				drop(problem, message.channel, "id=" + event->id);
+				return;
+			}
+		}
 		DeliveryContext context{*event, message.channel, sub->topic, sub->scope, sub->token, transportName, {}};
 		for (const auto& middleware : chain)
 		{
@@ -188,6 +213,7 @@ struct EventBus::Impl: public TransportListener
 		bool threw = false;
 		try
 		{
+			CurrentEventScope scope(*event);
 			sub->handler(*event);
 		}
 		catch (Poco::Exception& exc)
@@ -259,7 +285,8 @@ struct EventBus::Impl: public TransportListener
 EventBus::EventBus(const Poco::Util::AbstractConfiguration& config)
 {
 	BusSettings settings = BusSettings::fromConfig(config);
-	std::shared_ptr<Transport> transport = PluginHost::instance().create(settings.pluginsPath, settings.transport);
+	std::shared_ptr<Transport> transport = PluginHost::instance().create(settings.pluginsPath, settings.transport,
+		settings.pluginsStrictModes);
 	_impl = std::make_shared<Impl>(settings);
 	_impl->start(config, std::move(transport));
 }
@@ -321,9 +348,12 @@ Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Pt
 	event->source = impl.settings.source;
 	event->type = topic;
 	event->tenantId = tenantId;
-	event->correlationId = correlationId.empty()
-		? Poco::UUIDGenerator::defaultGenerator().createRandom().toString()
-		: correlationId;
+	if (!correlationId.empty())
+		event->correlationId = correlationId;
+	else if (currentEvent && !currentEvent->correlationId.empty())
+		event->correlationId = currentEvent->correlationId; // published from inside a handler
+	else
+		event->correlationId = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
 	event->data = payload;
 
 	auto stringify = [](const Poco::JSON::Object::Ptr& data) {
@@ -351,6 +381,7 @@ Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Pt
 		}
 	}
 	if (event->data != payload) dataJson = stringify(event->data); // a middleware replaced the data
+	if (impl.signer) impl.signer->sign(*event, dataJson);
 
 	OutboundMessage message{context.channel, event, CloudEventCodec::encode(*event, dataJson)};
 	try

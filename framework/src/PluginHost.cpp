@@ -12,6 +12,8 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace eventbus {
 
@@ -137,23 +139,58 @@ PluginInfo PluginHost::Impl::loadLocked(const std::string& file)
 	return info;
 }
 
-PluginInfo PluginHost::inspect(const std::string& file)
+std::string PluginHost::trustProblem(const std::string& file)
 {
+	std::string path = Poco::Path(file).absolute().toString();
+	struct stat fileStat{};
+	if (::stat(path.c_str(), &fileStat) != 0) return {}; // a missing file is reported as such
+	const uid_t self = ::geteuid();
+	if (fileStat.st_uid != 0 && fileStat.st_uid != self)
+		return "untrusted: owned by uid " + std::to_string(fileStat.st_uid) + ", neither root nor the running user"
+			" (eventbus.plugins.strictModes=false overrides)";
+	if (fileStat.st_mode & S_IWOTH)
+		return "untrusted: the file is world-writable (eventbus.plugins.strictModes=false overrides)";
+	std::string folder = Poco::Path(path).parent().toString();
+	struct stat dirStat{};
+	if (::stat(folder.c_str(), &dirStat) == 0)
+	{
+		if ((dirStat.st_mode & S_IWOTH) && !(dirStat.st_mode & S_ISVTX))
+			return "untrusted: its folder is world-writable (eventbus.plugins.strictModes=false overrides)";
+		if (dirStat.st_uid != 0 && dirStat.st_uid != self)
+			return "untrusted: its folder is owned by uid " + std::to_string(dirStat.st_uid)
+				+ ", neither root nor the running user (eventbus.plugins.strictModes=false overrides)";
+	}
+	return {};
+}
+
+PluginInfo PluginHost::inspect(const std::string& file, bool strict)
+{
+	if (strict)
+	{
+		std::string problem = trustProblem(file);
+		if (!problem.empty())
+		{
+			PluginInfo info;
+			info.file = Poco::Path(file).absolute().toString();
+			info.reason = problem;
+			return info;
+		}
+	}
 	std::lock_guard<std::mutex> lock(_impl->mutex);
 	return _impl->loadLocked(file);
 }
 
-PluginInfo PluginHost::load(const std::string& file)
+PluginInfo PluginHost::load(const std::string& file, bool strict)
 {
-	PluginInfo info = inspect(file);
+	PluginInfo info = inspect(file, strict);
 	if (!info.ok)
 		throw PluginException("plugin " + info.file + ": " + info.reason);
 	return info;
 }
 
-std::shared_ptr<Transport> PluginHost::createFromFile(const std::string& file, const std::string& name)
+std::shared_ptr<Transport> PluginHost::createFromFile(const std::string& file, const std::string& name, bool strict)
 {
-	PluginInfo info = load(file);
+	PluginInfo info = load(file, strict);
 	if (std::find(info.names.begin(), info.names.end(), name) == info.names.end())
 		throw PluginException("plugin " + info.file + ": provides no transport named '" + name + "'");
 	Transport* transport = nullptr;
@@ -179,7 +216,7 @@ std::shared_ptr<Transport> PluginHost::createFromFile(const std::string& file, c
 	return std::shared_ptr<Transport>(transport);
 }
 
-std::shared_ptr<Transport> PluginHost::create(const std::string& folder, const std::string& name)
+std::shared_ptr<Transport> PluginHost::create(const std::string& folder, const std::string& name, bool strict)
 {
 	if (folder.empty())
 		throw PluginException("eventbus.plugins.path: not set; it must name the folder of the transport plugins");
@@ -188,7 +225,7 @@ std::shared_ptr<Transport> PluginHost::create(const std::string& folder, const s
 	std::string provider;
 	for (const auto& file : pluginFiles(folder))
 	{
-		PluginInfo info = inspect(file);
+		PluginInfo info = inspect(file, strict);
 		if (!info.ok)
 		{
 			rejected.push_back(Poco::Path(file).getFileName() + ": " + info.reason);
@@ -214,7 +251,7 @@ std::shared_ptr<Transport> PluginHost::create(const std::string& folder, const s
 		}
 		throw PluginException(message);
 	}
-	return createFromFile(provider, name);
+	return createFromFile(provider, name, strict);
 }
 
 } // namespace eventbus

@@ -36,6 +36,7 @@ struct BusSettings
 	int maxClockSkewSeconds = 60;                        ///< eventbus.idempotency.maxClockSkewSeconds
 	bool metricsTenantLabel = false;                     ///< eventbus.metrics.tenantLabel
 	std::string pluginsPath;                             ///< eventbus.plugins.path
+	bool pluginsStrictModes = true;                      ///< eventbus.plugins.strictModes
 	int drainTimeoutMs = 5000;                           ///< eventbus.delivery.drainTimeoutMs
 
 	/// Reads every key (defaults for the absent ones) and validates it; throws

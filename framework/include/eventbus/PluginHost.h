@@ -34,22 +34,29 @@ public:
 	/// folder does not exist.
 	static std::vector<std::string> pluginFiles(const std::string& folder);
 
+	/// Why a file may not be loaded because of who may write it, or empty:
+	/// like sshd's StrictModes, the file must be owned by root or the running
+	/// user and not writable by others, and its folder not writable by others
+	/// (unless sticky) nor owned by another user.
+	static std::string trustProblem(const std::string& file);
+
 	/// Loads one file (once per process) and reports what it provides; a bad
-	/// file yields ok = false and a reason, never an exception.
-	PluginInfo inspect(const std::string& file);
+	/// file yields ok = false and a reason, never an exception. With `strict`,
+	/// an untrusted file (trustProblem) is refused without being opened.
+	PluginInfo inspect(const std::string& file, bool strict = true);
 
 	/// Loads one file; throws PluginException naming the file and the reason:
 	/// missing file, not a plugin, another API version, manifest mismatch,
 	/// initialisation failure.
-	PluginInfo load(const std::string& file);
+	PluginInfo load(const std::string& file, bool strict = true);
 
 	/// Creates the transport `name` from the plugins of `folder`. Bad files
 	/// are skipped (and logged); throws PluginException when no plugin provides
 	/// the name (listing the rejected files) or when its constructor throws.
-	std::shared_ptr<Transport> create(const std::string& folder, const std::string& name);
+	std::shared_ptr<Transport> create(const std::string& folder, const std::string& name, bool strict = true);
 
 	/// Creates the transport `name` from one file.
-	std::shared_ptr<Transport> createFromFile(const std::string& file, const std::string& name);
+	std::shared_ptr<Transport> createFromFile(const std::string& file, const std::string& name, bool strict = true);
 
 private:
 	PluginHost();

@@ -10,7 +10,9 @@
 #include <cppunit/TestResultCollector.h>
 #include <cppunit/TestRunner.h>
 #include <cppunit/extensions/TestFactoryRegistry.h>
+#include "TestSupport.h"
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <stdexcept>
 
@@ -18,6 +20,8 @@ int main(int argc, char** argv)
 {
 	// A peer closing a socket must never kill a test process.
 	std::signal(SIGPIPE, SIG_IGN);
+	// Child `eventbus` processes in env production need a signing key.
+	::setenv("EVENTBUS_SIGNING_KEY", eventbus::test::signingKey().c_str(), 0);
 
 	CppUnit::TestResult controller;
 	CppUnit::TestResultCollector result;

@@ -20,6 +20,7 @@ std::string fixtureDir() { return EVENTBUS_TEST_FIXTURE_DIR; }
 std::string binDir() { return EVENTBUS_TEST_BIN_DIR; }
 std::string sourceDir() { return EVENTBUS_TEST_SOURCE_DIR; }
 std::string eventbusExecutable() { return binDir() + "/eventbus"; }
+std::string signingKey() { return "suite-signing-key-0123456789abcdef-0123456789"; }
 
 Poco::AutoPtr<Poco::Util::MapConfiguration> makeConfig(const std::string& transport,
 	const std::map<std::string, std::string>& overrides)
@@ -30,6 +31,11 @@ Poco::AutoPtr<Poco::Util::MapConfiguration> makeConfig(const std::string& transp
 	config->setString("eventbus.plugins.path", pluginDir());
 	for (const auto& kv : overrides)
 		config->setString(kv.first, kv.second);
+	// Production requires signed envelopes: sign with the suites' key unless
+	// the test configures signing itself.
+	if (config->getString("eventbus.env") == "production" && !config->hasProperty("eventbus.security.signing.key")
+		&& !config->hasProperty("eventbus.security.signing.required"))
+		config->setString("eventbus.security.signing.key", signingKey());
 	return config;
 }
 

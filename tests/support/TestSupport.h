@@ -23,9 +23,14 @@ std::string fixtureDir();  ///< build/fixtures (deliberately bad plugins)
 std::string binDir();      ///< build/bin (the eventbus executable)
 std::string sourceDir();   ///< the source tree
 std::string eventbusExecutable(); ///< build/bin/eventbus
+/// The signing key of the suites. TestMain exports it as EVENTBUS_SIGNING_KEY,
+/// so `eventbus --env production ...` children sign and verify with it.
+std::string signingKey();
 
 /// A configuration for a bus in env `test` on `transport`, with the built
-/// plugins folder; `overrides` are set last.
+/// plugins folder; `overrides` are set last. In env production (which
+/// requires signing) the suites' signing key is added unless signing is
+/// configured by the overrides.
 Poco::AutoPtr<Poco::Util::MapConfiguration> makeConfig(const std::string& transport,
 	const std::map<std::string, std::string>& overrides = {});
 

@@ -5,12 +5,17 @@
 #   make test-asan  the same under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make test-tsan  the same under ThreadSanitizer
 
+SHELL := /bin/bash
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 DEPS = cmake make g++ pkg-config libpoco-dev libhiredis-dev libcppunit-dev redis-server redis-tools
+FUZZ_DEPS = clang libclang-rt-dev
 
-.PHONY: all deps build run test test-asan test-tsan test-unit clean
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = codec names config redactor
+
+.PHONY: all deps build run test test-asan test-tsan test-fuzz test-unit clean
 
 all: build
 
@@ -54,5 +59,22 @@ test-tsan: deps
 	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	  ctest --output-on-failure $(CTEST_ARGS)
 
+# libFuzzer (clang) on each target for FUZZ_SECONDS, starting from the
+# committed corpus; a crash fails the run and leaves its input in
+# $(BUILD)-fuzz/crashes: copy it into fuzz/corpus/<target>/ as a regression.
+test-fuzz: deps
+	@$(MAKE) --no-print-directory deps DEPS="$(FUZZ_DEPS)"
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DEVENTBUS_SANITIZE=fuzzer -DEVENTBUS_BUILD_TESTS=OFF -DEVENTBUS_WITH_REDIS=OFF
+	cmake --build $(BUILD)-fuzz -j$(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	mkdir -p $(BUILD)-fuzz/crashes
+	set -e; for t in $(FUZZ_TARGETS); do \
+	  rm -rf $(BUILD)-fuzz/corpus-$$t && cp -r fuzz/corpus/$$t $(BUILD)-fuzz/corpus-$$t; \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  ASAN_OPTIONS=detect_leaks=0 $(BUILD)-fuzz/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -artifact_prefix=$(BUILD)-fuzz/crashes/$$t- -print_final_stats=1 $(BUILD)-fuzz/corpus-$$t 2>&1 | tail -12; \
+	  test $${PIPESTATUS[0]} -eq 0; \
+	done
+
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan $(BUILD)-fuzz

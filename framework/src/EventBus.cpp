@@ -309,14 +309,13 @@ EventBus::~EventBus()
 	}
 }
 
-Receipt EventBus::publish(const std::string& topic, const std::string& payloadJson,
-	const std::string& tenantId, const std::string& correlationId)
+namespace {
+
+Poco::JSON::Object::Ptr parsePayload(const std::string& payloadJson, std::size_t maxPayloadBytes)
 {
-	Names::validateTopic(topic);
-	Names::validateTenant(tenantId);
-	if (payloadJson.size() > _impl->settings.maxPayloadBytes)
+	if (payloadJson.size() > maxPayloadBytes)
 		throw ValidationException("payload: " + std::to_string(payloadJson.size()) + " bytes exceeds eventbus.maxPayloadBytes ("
-			+ std::to_string(_impl->settings.maxPayloadBytes) + ")");
+			+ std::to_string(maxPayloadBytes) + ")");
 	Poco::Dynamic::Var parsed;
 	try
 	{
@@ -330,11 +329,35 @@ Receipt EventBus::publish(const std::string& topic, const std::string& payloadJs
 	}
 	if (parsed.type() != typeid(Poco::JSON::Object::Ptr))
 		throw ValidationException("payload: must be a JSON object");
-	return publish(topic, parsed.extract<Poco::JSON::Object::Ptr>(), tenantId, correlationId);
+	return parsed.extract<Poco::JSON::Object::Ptr>();
 }
 
-Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
-	const std::string& tenantId, const std::string& correlationId)
+std::string stringify(const Poco::JSON::Object::Ptr& data)
+{
+	std::ostringstream out;
+	data->stringify(out);
+	return out.str();
+}
+
+} // namespace
+
+// One publish between the chain and the transport's answer.
+struct EventBus::PendingPublish
+{
+	std::shared_ptr<Event> event;
+	PublishContext context;
+	OutboundMessage message;
+
+	explicit PendingPublish(std::shared_ptr<Event> e):
+		event(std::move(e)),
+		context{*event, std::string(), std::string(), Poco::Timestamp()}
+	{
+	}
+	Receipt receipt() const { return Receipt{event->id, context.channel, event->correlationId}; }
+};
+
+std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& topic,
+	const Poco::JSON::Object::Ptr& payload, const std::string& tenantId, const std::string& correlationId)
 {
 	Impl& impl = *_impl;
 	if (impl.closed.load()) throw EventBusException("publish: the bus is closed");
@@ -356,18 +379,15 @@ Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Pt
 		event->correlationId = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
 	event->data = payload;
 
-	auto stringify = [](const Poco::JSON::Object::Ptr& data) {
-		std::ostringstream out;
-		data->stringify(out);
-		return out.str();
-	};
 	std::string dataJson = stringify(payload);
 	if (dataJson.size() > impl.settings.maxPayloadBytes)
 		throw ValidationException("payload: " + std::to_string(dataJson.size()) + " bytes exceeds eventbus.maxPayloadBytes ("
 			+ std::to_string(impl.settings.maxPayloadBytes) + ")");
 
-	PublishContext context{*event, ChannelName::build(impl.settings.prefix, impl.settings.env, tenantId, topic),
-		impl.transportName, Poco::Timestamp()};
+	auto pending = std::make_shared<PendingPublish>(event);
+	PublishContext& context = pending->context;
+	context.channel = ChannelName::build(impl.settings.prefix, impl.settings.env, tenantId, topic);
+	context.transport = impl.transportName;
 	for (const auto& middleware : impl.chain)
 	{
 		try
@@ -382,30 +402,77 @@ Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Pt
 	}
 	if (event->data != payload) dataJson = stringify(event->data); // a middleware replaced the data
 	if (impl.signer) impl.signer->sign(*event, dataJson);
+	pending->message = OutboundMessage{context.channel, event, CloudEventCodec::encode(*event, dataJson)};
+	return pending;
+}
 
-	OutboundMessage message{context.channel, event, CloudEventCodec::encode(*event, dataJson)};
-	try
+void EventBus::complete(PendingPublish& pending, const std::exception_ptr& error)
+{
+	Impl& impl = *_impl;
+	if (error)
 	{
-		impl.transport->publish(message);
-	}
-	catch (std::exception& exc)
-	{
-		const bool overflow = dynamic_cast<OverflowException*>(&exc) != nullptr;
+		bool overflow = false;
+		try { std::rethrow_exception(error); }
+		catch (OverflowException&) { overflow = true; }
+		catch (...) {}
 		impl.metrics.counter(Metrics::PublishFailed,
 			{{"reason", overflow ? "overflow" : "transport"}, {"transport", impl.transportName}}).increment();
-		for (const auto& middleware : impl.chain)
-		{
-			try { middleware->afterPublish(context, false); }
-			catch (...) {}
-		}
-		throw;
 	}
 	for (const auto& middleware : impl.chain)
 	{
-		try { middleware->afterPublish(context, true); }
+		try { middleware->afterPublish(pending.context, !error); }
 		catch (...) {}
 	}
-	return Receipt{event->id, context.channel, event->correlationId};
+}
+
+Receipt EventBus::publish(const std::string& topic, const std::string& payloadJson,
+	const std::string& tenantId, const std::string& correlationId)
+{
+	Names::validateTopic(topic);
+	Names::validateTenant(tenantId);
+	return publish(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId, correlationId);
+}
+
+Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
+	const std::string& tenantId, const std::string& correlationId)
+{
+	std::shared_ptr<PendingPublish> pending = prepare(topic, payload, tenantId, correlationId);
+	try
+	{
+		_impl->transport->publish(pending->message);
+	}
+	catch (...)
+	{
+		complete(*pending, std::current_exception());
+		throw;
+	}
+	complete(*pending, nullptr);
+	return pending->receipt();
+}
+
+std::future<Receipt> EventBus::publishAsync(const std::string& topic, const std::string& payloadJson,
+	const std::string& tenantId, const std::string& correlationId)
+{
+	Names::validateTopic(topic);
+	Names::validateTenant(tenantId);
+	return publishAsync(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId, correlationId);
+}
+
+std::future<Receipt> EventBus::publishAsync(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
+	const std::string& tenantId, const std::string& correlationId)
+{
+	std::shared_ptr<PendingPublish> pending = prepare(topic, payload, tenantId, correlationId);
+	auto promise = std::make_shared<std::promise<Receipt>>();
+	std::future<Receipt> future = promise->get_future();
+	// The bus outlives every completion: close() stops the transport, which
+	// completes or fails what it still holds before it returns.
+	EventBus* self = this;
+	_impl->transport->publishAsync(pending->message, [self, pending, promise](std::exception_ptr error) {
+		self->complete(*pending, error);
+		if (error) promise->set_exception(error);
+		else promise->set_value(pending->receipt());
+	});
+	return future;
 }
 
 SubscriptionToken EventBus::subscribe(const std::string& topic, Handler handler, const TenantScope& scope)

@@ -11,6 +11,20 @@ namespace eventbus {
 inline namespace abi_v1 {
 
 Transport::~Transport() = default;
+
+void Transport::publishAsync(const OutboundMessage& message, PublishCallback done)
+{
+	try
+	{
+		publish(message);
+	}
+	catch (...)
+	{
+		done(std::current_exception());
+		return;
+	}
+	done(nullptr);
+}
 TransportListener::~TransportListener() = default;
 
 } // inline namespace abi_v1

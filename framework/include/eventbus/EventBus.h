@@ -15,6 +15,7 @@
 #include "eventbus/Transport.h"
 #include <Poco/Util/AbstractConfiguration.h>
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,15 @@ public:
 	Receipt publish(const std::string& topic, const std::string& payloadJson,
 		const std::string& tenantId, const std::string& correlationId = "") override;
 
+	/// Publishes without waiting for the transport's confirmation (Redis
+	/// pipelines these). Invalid input is refused here, with the same
+	/// exceptions as publish(), before anything is sent; the future holds the
+	/// receipt, or the transport's error. Calls from one thread keep their order.
+	std::future<Receipt> publishAsync(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
+		const std::string& tenantId, const std::string& correlationId = "");
+	std::future<Receipt> publishAsync(const std::string& topic, const std::string& payloadJson,
+		const std::string& tenantId, const std::string& correlationId = "");
+
 	/// Subscribes the handler to the topic within the scope. A cross-tenant
 	/// scope is refused (PolicyException naming eventbus.security.allowCrossTenant)
 	/// unless allowed. Returns a token > 0.
@@ -84,6 +94,10 @@ public:
 
 private:
 	struct Impl;
+	struct PendingPublish;
+	std::shared_ptr<PendingPublish> prepare(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
+		const std::string& tenantId, const std::string& correlationId);
+	void complete(PendingPublish& pending, const std::exception_ptr& error);
 	std::shared_ptr<Impl> _impl;
 };
 

@@ -10,6 +10,7 @@
 #include "eventbus/Event.h"
 #include <Poco/Logger.h>
 #include <Poco/Util/AbstractConfiguration.h>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -56,6 +57,10 @@ struct ChannelSubscription
 	std::string channel;
 	bool pattern = false;
 };
+
+/// Completion of an asynchronous publish: null on success, else the error
+/// (a TransportException or OverflowException).
+using PublishCallback = std::function<void(std::exception_ptr error)>;
 
 /// Readiness of a transport.
 struct TransportHealth
@@ -105,6 +110,11 @@ public:
 	/// Sends one message. Throws TransportException (or OverflowException)
 	/// when it cannot; never blocks without bound.
 	virtual void publish(const OutboundMessage& message) = 0;
+	/// Sends one message without waiting for the server's confirmation, keeping
+	/// the order of the calls; `done` is called exactly once, from any thread,
+	/// possibly before this returns. Throws (and does not call `done`) only when
+	/// the message cannot even be queued. The default calls publish(), then done.
+	virtual void publishAsync(const OutboundMessage& message, PublishCallback done);
 	/// Starts delivering messages of the channel to the callback; returns an id > 0.
 	virtual std::uint64_t subscribe(const ChannelSubscription& subscription, DeliveryCallback callback) = 0;
 	/// Stops the subscription; idempotent. Once it returns, the callback is not

@@ -25,13 +25,13 @@ namespace {
 
 const std::size_t MaxCorrelationIdLength = 128;
 
-void validateCorrelationId(const std::string& correlationId)
+void validateToken(const char* field, const std::string& value)
 {
-	if (correlationId.size() > MaxCorrelationIdLength)
-		throw ValidationException("correlationId: longer than 128 characters");
-	for (char c : correlationId)
+	if (value.size() > MaxCorrelationIdLength)
+		throw ValidationException(std::string(field) + ": longer than 128 characters");
+	for (char c : value)
 		if (c <= ' ' || c > '~')
-			throw ValidationException("correlationId: only printable ASCII without spaces is allowed");
+			throw ValidationException(std::string(field) + ": only printable ASCII without spaces is allowed");
 }
 
 std::string join(const std::vector<std::string>& items)
@@ -357,13 +357,15 @@ struct EventBus::PendingPublish
 };
 
 std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& topic,
-	const Poco::JSON::Object::Ptr& payload, const std::string& tenantId, const std::string& correlationId)
+	const Poco::JSON::Object::Ptr& payload, const std::string& tenantId, const PublishOptions& options)
 {
+	const std::string& correlationId = options.correlationId;
 	Impl& impl = *_impl;
 	if (impl.closed.load()) throw EventBusException("publish: the bus is closed");
 	Names::validateTopic(topic);
 	Names::validateTenant(tenantId);
-	validateCorrelationId(correlationId);
+	validateToken("correlationId", correlationId);
+	validateToken("idempotencyKey", options.idempotencyKey);
 	if (!payload) throw ValidationException("payload: must be a JSON object, got null");
 
 	auto event = std::make_shared<Event>();
@@ -378,6 +380,7 @@ std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& t
 	else
 		event->correlationId = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
 	event->data = payload;
+	if (!options.idempotencyKey.empty()) event->extensions["idempotencykey"] = options.idempotencyKey;
 
 	std::string dataJson = stringify(payload);
 	if (dataJson.size() > impl.settings.maxPayloadBytes)
@@ -436,7 +439,21 @@ Receipt EventBus::publish(const std::string& topic, const std::string& payloadJs
 Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
 	const std::string& tenantId, const std::string& correlationId)
 {
-	std::shared_ptr<PendingPublish> pending = prepare(topic, payload, tenantId, correlationId);
+	return publish(topic, payload, tenantId, PublishOptions{correlationId, std::string()});
+}
+
+Receipt EventBus::publish(const std::string& topic, const std::string& payloadJson,
+	const std::string& tenantId, const PublishOptions& options)
+{
+	Names::validateTopic(topic);
+	Names::validateTenant(tenantId);
+	return publish(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId, options);
+}
+
+Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
+	const std::string& tenantId, const PublishOptions& options)
+{
+	std::shared_ptr<PendingPublish> pending = prepare(topic, payload, tenantId, options);
 	try
 	{
 		_impl->transport->publish(pending->message);
@@ -461,7 +478,7 @@ std::future<Receipt> EventBus::publishAsync(const std::string& topic, const std:
 std::future<Receipt> EventBus::publishAsync(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
 	const std::string& tenantId, const std::string& correlationId)
 {
-	std::shared_ptr<PendingPublish> pending = prepare(topic, payload, tenantId, correlationId);
+	std::shared_ptr<PendingPublish> pending = prepare(topic, payload, tenantId, PublishOptions{correlationId, std::string()});
 	auto promise = std::make_shared<std::promise<Receipt>>();
 	std::future<Receipt> future = promise->get_future();
 	// The bus outlives every completion: close() stops the transport, which

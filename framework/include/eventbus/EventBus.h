@@ -29,6 +29,17 @@ using Handler = std::function<void(const Event&)>;
 /// Identifies a subscription; 0 is never a valid token.
 using SubscriptionToken = std::uint64_t;
 
+/// Optional attributes of a publish.
+struct PublishOptions
+{
+	/// Empty: inherited from the event being handled on this thread, else a fresh UUID.
+	std::string correlationId;
+	/// A retried publish with the same key is delivered at most once per
+	/// subscription within the idempotency window (extension `idempotencykey`),
+	/// although each retry gets a fresh message id. Printable ASCII, at most 128.
+	std::string idempotencyKey;
+};
+
 /// Called when the transport reports that messages may have been lost.
 using GapListener = std::function<void(const std::string& transport, const std::string& reason)>;
 
@@ -54,6 +65,12 @@ public:
 		const std::string& tenantId, const std::string& correlationId = "") override;
 	Receipt publish(const std::string& topic, const std::string& payloadJson,
 		const std::string& tenantId, const std::string& correlationId = "") override;
+
+	/// Publishes with options (idempotency key, correlation id).
+	Receipt publish(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
+		const std::string& tenantId, const PublishOptions& options);
+	Receipt publish(const std::string& topic, const std::string& payloadJson,
+		const std::string& tenantId, const PublishOptions& options);
 
 	/// Publishes without waiting for the transport's confirmation (Redis
 	/// pipelines these). Invalid input is refused here, with the same
@@ -96,7 +113,7 @@ private:
 	struct Impl;
 	struct PendingPublish;
 	std::shared_ptr<PendingPublish> prepare(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
-		const std::string& tenantId, const std::string& correlationId);
+		const std::string& tenantId, const PublishOptions& options);
 	void complete(PendingPublish& pending, const std::exception_ptr& error);
 	std::shared_ptr<Impl> _impl;
 };

@@ -62,9 +62,15 @@ bool Idempotency::onDeliver(DeliveryContext& context)
 		context.dropReason = "future";
 		return false;
 	}
-	// Per subscription: two handlers of one bus each get the event once.
+	// Per subscription: two handlers of one bus each get the event once. A
+	// publisher's idempotency key stands for the message id, so retries of one
+	// logical publish (each with a fresh id) count as duplicates.
 	std::string key = std::to_string(context.subscription);
-	key.append(1, '/').append(context.event.id);
+	auto idempotencyKey = context.event.extensions.find("idempotencykey");
+	if (idempotencyKey != context.event.extensions.end())
+		key.append("/k/").append(idempotencyKey->second);
+	else
+		key.append("/i/").append(context.event.id);
 	if (_window.seenBefore(key, now))
 	{
 		_duplicates.increment();

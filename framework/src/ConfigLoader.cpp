@@ -11,6 +11,7 @@
 #include <Poco/Util/IniFileConfiguration.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <Poco/Util/PropertyFileConfiguration.h>
+#include <Poco/Util/SystemConfiguration.h>
 #include <Poco/Util/XMLConfiguration.h>
 
 namespace eventbus {
@@ -54,6 +55,10 @@ void ConfigLoader::load(Poco::Util::LayeredConfiguration& config, const std::str
 {
 	if (!Names::isValidEnv(env))
 		throw ConfigException("env: '" + env + "' is invalid: 1-32 characters of a-z, 0-9 and '-'");
+	// ${system.env.NAME} needs the system layer; an Application has it, a
+	// bare LayeredConfiguration does not.
+	if (!config.hasProperty("system.osName"))
+		config.add(new Poco::Util::SystemConfiguration, "system", SystemPriority, false);
 	config.add(open(base), BasePriority);
 	std::string overlay = overlayPath(base, env);
 	if (Poco::File(overlay).exists())

@@ -8,6 +8,7 @@
 #include "eventbus/Names.h"
 #include "eventbus/PluginHost.h"
 #include "eventbus/middleware/MiddlewareChain.h"
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Logger.h>
 #include <Poco/UUIDGenerator.h>
@@ -332,6 +333,27 @@ Poco::JSON::Object::Ptr parsePayload(const std::string& payloadJson, std::size_t
 	return parsed.extract<Poco::JSON::Object::Ptr>();
 }
 
+Poco::Dynamic::Var deepCopy(const Poco::Dynamic::Var& value)
+{
+	if (value.type() == typeid(Poco::JSON::Object::Ptr))
+	{
+		Poco::JSON::Object::Ptr object = value.extract<Poco::JSON::Object::Ptr>();
+		if (object.isNull()) return value;
+		Poco::JSON::Object::Ptr copy(new Poco::JSON::Object);
+		for (const auto& member : *object) copy->set(member.first, deepCopy(member.second));
+		return copy;
+	}
+	if (value.type() == typeid(Poco::JSON::Array::Ptr))
+	{
+		Poco::JSON::Array::Ptr array = value.extract<Poco::JSON::Array::Ptr>();
+		if (array.isNull()) return value;
+		Poco::JSON::Array::Ptr copy(new Poco::JSON::Array);
+		for (const auto& element : *array) copy->add(deepCopy(element));
+		return copy;
+	}
+	return value;
+}
+
 std::string stringify(const Poco::JSON::Object::Ptr& data)
 {
 	std::ostringstream out;
@@ -404,6 +426,10 @@ std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& t
 		}
 	}
 	if (event->data != payload) dataJson = stringify(event->data); // a middleware replaced the data
+	else if (impl.transport->isInProcess())
+		// An in-process transport hands this very object to handlers, later:
+		// the caller may still change its own object after publish returns.
+		event->data = deepCopy(Poco::Dynamic::Var(payload)).extract<Poco::JSON::Object::Ptr>();
 	if (impl.signer) impl.signer->sign(*event, dataJson);
 	pending->message = OutboundMessage{context.channel, event, CloudEventCodec::encode(*event, dataJson)};
 	return pending;

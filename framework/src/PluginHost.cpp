@@ -197,7 +197,18 @@ std::shared_ptr<Transport> PluginHost::createFromFile(const std::string& file, c
 	try
 	{
 		std::lock_guard<std::mutex> lock(_impl->mutex);
-		transport = _impl->loader->create(name);
+		// From this file's own manifest: two files may export one name.
+		const Poco::Manifest<Transport>* manifest = _impl->loader->findManifest(info.file);
+		if (!manifest)
+			throw PluginException("plugin " + info.file + ": not loaded");
+		auto meta = manifest->find(name);
+		if (meta == manifest->end())
+			throw PluginException("plugin " + info.file + ": provides no transport named '" + name + "'");
+		transport = meta->create();
+	}
+	catch (PluginException&)
+	{
+		throw;
 	}
 	catch (Poco::Exception& exc)
 	{

@@ -21,6 +21,7 @@ public:
 	static constexpr int DefinePriority = -200;
 	static constexpr int OverlayPriority = -50;
 	static constexpr int BasePriority = -40;
+	static constexpr int SystemPriority = 100;
 
 	/// Opens one file by its extension: .properties, .ini or .xml. Throws
 	/// ConfigException naming the file when it is missing, unreadable or of

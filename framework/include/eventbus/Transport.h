@@ -108,7 +108,9 @@ public:
 	/// no callback runs.
 	virtual void stop() = 0;
 	/// Sends one message. Throws TransportException (or OverflowException)
-	/// when it cannot; never blocks without bound.
+	/// when it cannot; never blocks without bound. The bus counts every failure
+	/// in eventbus_publish_failures_total (reason "overflow" for an
+	/// OverflowException, else "transport"): a transport need not count them.
 	virtual void publish(const OutboundMessage& message) = 0;
 	/// Sends one message without waiting for the server's confirmation, keeping
 	/// the order of the calls; `done` is called exactly once, from any thread,

@@ -1,0 +1,82 @@
+//
+// DeliveryDispatcher.h
+//
+// The hand-off between the socket reader and the callbacks: a bounded queue
+// drained by one dispatcher thread, so a slow or throwing callback never
+// stops the reader (and the heartbeat) of the subscriber connection.
+//
+#pragma once
+
+#include "eventbus/Redactor.h"
+#include "eventbus/Transport.h"
+#include <Poco/Logger.h>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace eventbus {
+
+/// A message of one server subscription, identified by `key` ("c:" + channel
+/// or "p:" + pattern).
+struct Delivery
+{
+	std::string key;
+	std::string channel;
+	std::string wire;
+};
+
+class DeliveryDispatcher
+{
+public:
+	DeliveryDispatcher(std::size_t capacity, Poco::Logger& logger, const Redactor& redactor);
+	~DeliveryDispatcher();
+
+	DeliveryDispatcher(const DeliveryDispatcher&) = delete;
+	DeliveryDispatcher& operator=(const DeliveryDispatcher&) = delete;
+
+	void start();
+
+	/// Discards what is queued and joins the dispatcher thread: no callback
+	/// runs after it returns (unless called from a callback, which cannot wait
+	/// for itself). Idempotent.
+	void stop();
+
+	/// Registers the callback of subscription `id` for messages of `key`.
+	void add(std::uint64_t id, const std::string& key, DeliveryCallback callback);
+
+	/// Unregisters `id` and returns its key ("" if unknown). Once it returns the
+	/// callback is not called again; from inside that callback it does not wait.
+	std::string remove(std::uint64_t id);
+
+	/// Queues a message; false when the queue is full (the caller counts it).
+	bool offer(Delivery&& delivery);
+
+	/// Messages waiting.
+	std::size_t queued() const;
+
+private:
+	void run();
+
+	using CallbackPtr = std::shared_ptr<const DeliveryCallback>;
+
+	const std::size_t _capacity;
+	Poco::Logger& _logger;
+	const Redactor& _redactor;
+	mutable std::mutex _mutex;
+	std::condition_variable _ready;   // queue not empty, or stopping
+	std::condition_variable _idle;    // a callback returned
+	std::deque<Delivery> _queue;
+	std::map<std::string, std::map<std::uint64_t, CallbackPtr>> _byKey;
+	std::map<std::uint64_t, std::string> _keyOf;
+	std::uint64_t _running = 0;       // subscription whose callback runs now
+	bool _stopping = false;
+	std::thread _thread;
+	std::thread::id _threadId;
+};
+
+} // namespace eventbus

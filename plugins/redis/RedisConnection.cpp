@@ -1,0 +1,255 @@
+//
+// RedisConnection.cpp
+//
+#include "RedisConnection.h"
+#include "RedisError.h"
+#include <Poco/String.h>
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+
+namespace eventbus {
+
+namespace {
+
+// Pub/Sub and the commands we send never get arrays of more than a handful of
+// elements; refusing large ones keeps a hostile "*2147483647" from making
+// hiredis allocate gigabytes (its allocator aborts on failure).
+constexpr int MaxArrayElements = 1024;
+
+redisReplyObjectFunctions guardedFunctions;
+void* (*defaultCreateArray)(const redisReadTask*, int) = nullptr;
+
+void* createGuardedArray(const redisReadTask* task, int elements)
+{
+	if (elements < 0 || elements > MaxArrayElements)
+		return nullptr; // the reader reports an error and we close the connection
+	return defaultCreateArray(task, elements);
+}
+
+redisReader* createReader()
+{
+	redisReader* reader = redisReaderCreate();
+	if (reader == nullptr)
+		throw RedisError(RedisFailure::Protocol, "redis: cannot create a RESP reader");
+	static std::once_flag once;
+	std::call_once(once, [reader]() {
+		guardedFunctions = *reader->fn;
+		defaultCreateArray = guardedFunctions.createArray;
+		guardedFunctions.createArray = &createGuardedArray;
+	});
+	reader->fn = &guardedFunctions;
+	return reader;
+}
+
+bool startsWith(const std::string& text, const char* prefix)
+{
+	return text.compare(0, std::char_traits<char>::length(prefix), prefix) == 0;
+}
+
+} // namespace
+
+RedisConnection::RedisConnection(const RedisSettings& settings, std::unique_ptr<RedisSocket> socket,
+	std::size_t maxReplyBytes)
+	: _settings(settings)
+	, _endpoint(settings.endpoint.describe())
+	, _socket(std::move(socket))
+	, _reader(createReader())
+	, _maxReplyBytes(maxReplyBytes)
+	, _buffer(64 * 1024)
+{
+}
+
+RedisConnection::~RedisConnection()
+{
+	close();
+}
+
+void RedisConnection::open()
+{
+	try
+	{
+		_socket->connect(_settings.endpoint.host, _settings.endpoint.port,
+			Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(_settings.connectTimeoutMs) * 1000),
+			Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(_settings.commandTimeoutMs) * 1000));
+	}
+	catch (...)
+	{
+		throwRedisError(_endpoint, "connect");
+	}
+	_open = true;
+
+	const RedisEndpoint& ep = _settings.endpoint;
+	if (!ep.password.empty())
+	{
+		Command auth{"AUTH"};
+		if (!ep.user.empty())
+			auth.push_back(ep.user);
+		auth.push_back(ep.password);
+		send(auth);
+		ReplyPtr reply = readReply();
+		if (reply->type == REDIS_REPLY_ERROR)
+			throwRedisError(_endpoint, RedisFailure::Auth, "AUTH", text(*reply));
+	}
+	if (ep.db != 0)
+		command({"SELECT", std::to_string(ep.db)});
+}
+
+ReplyPtr RedisConnection::command(const Command& argv)
+{
+	send(argv);
+	ReplyPtr reply = readReply();
+	throwIfError(*reply, argv.empty() ? std::string() : Poco::toUpper(argv[0]));
+	return reply;
+}
+
+std::string RedisConnection::format(const Command& argv)
+{
+	std::vector<const char*> args;
+	std::vector<std::size_t> lengths;
+	args.reserve(argv.size());
+	lengths.reserve(argv.size());
+	for (const auto& arg : argv)
+	{
+		args.push_back(arg.data());
+		lengths.push_back(arg.size());
+	}
+	char* raw = nullptr;
+	const int length = redisFormatCommandArgv(&raw, static_cast<int>(argv.size()), args.data(), lengths.data());
+	if (length < 0 || raw == nullptr)
+		throw RedisError(RedisFailure::Protocol, "redis: cannot format a command");
+	std::unique_ptr<char, void (*)(char*)> owned(raw, &redisFreeCommand);
+	return std::string(raw, static_cast<std::size_t>(length));
+}
+
+void RedisConnection::append(std::string& out, std::initializer_list<const std::string*> argv)
+{
+	const char* args[8];
+	std::size_t lengths[8];
+	if (argv.size() > 8)
+		throw RedisError(RedisFailure::Protocol, "redis: too many arguments to format");
+	std::size_t count = 0;
+	for (const std::string* arg : argv)
+	{
+		args[count] = arg->data();
+		lengths[count] = arg->size();
+		++count;
+	}
+	char* raw = nullptr;
+	const int length = redisFormatCommandArgv(&raw, static_cast<int>(count), args, lengths);
+	if (length < 0 || raw == nullptr)
+		throw RedisError(RedisFailure::Protocol, "redis: cannot format a command");
+	std::unique_ptr<char, void (*)(char*)> owned(raw, &redisFreeCommand);
+	out.append(raw, static_cast<std::size_t>(length));
+}
+
+void RedisConnection::send(const Command& argv)
+{
+	sendRaw(format(argv));
+}
+
+void RedisConnection::sendRaw(const std::string& bytes)
+{
+	try
+	{
+		_socket->sendAll(bytes.data(), bytes.size());
+	}
+	catch (...)
+	{
+		throwRedisError(_endpoint, "send");
+	}
+}
+
+ReplyPtr RedisConnection::readReply()
+{
+	ReplyPtr reply = pollReply(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(_settings.commandTimeoutMs) * 1000));
+	if (!reply)
+	{
+		throwRedisError(_endpoint, RedisFailure::Timeout, "reply",
+			"no reply within " + std::to_string(_settings.commandTimeoutMs) + " ms");
+	}
+	return reply;
+}
+
+ReplyPtr RedisConnection::takeBuffered()
+{
+	void* raw = nullptr;
+	if (redisReaderGetReply(_reader.get(), &raw) != REDIS_OK)
+	{
+		throwRedisError(_endpoint, RedisFailure::Protocol, "read", _reader->errstr[0] ? _reader->errstr : "malformed reply");
+	}
+	return ReplyPtr(static_cast<redisReply*>(raw));
+}
+
+ReplyPtr RedisConnection::pollReply(const Poco::Timespan& timeout)
+{
+	using Clock = std::chrono::steady_clock;
+	const auto deadline = Clock::now() + std::chrono::microseconds(timeout.totalMicroseconds());
+	for (;;)
+	{
+		if (ReplyPtr reply = takeBuffered())
+			return reply;
+		const auto remaining = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
+		if (remaining.count() <= 0)
+			return nullptr;
+		std::size_t received = 0;
+		try
+		{
+			if (!_socket->waitReadable(Poco::Timespan(remaining.count())))
+				return nullptr;
+			received = _socket->receive(_buffer.data(), _buffer.size());
+		}
+		catch (...)
+		{
+			throwRedisError(_endpoint, "read");
+		}
+		if (received == 0)
+			throwRedisError(_endpoint, RedisFailure::Closed, "read", "end of stream");
+		if (redisReaderFeed(_reader.get(), _buffer.data(), received) != REDIS_OK)
+			throwRedisError(_endpoint, RedisFailure::Protocol, "read", _reader->errstr);
+		// Bytes not yet consumed belong to the one reply being assembled: a
+		// complete reply is always taken before more is read.
+		const std::size_t pending = _reader->len - _reader->pos;
+		if (pending > _maxReplyBytes)
+		{
+			throwRedisError(_endpoint, RedisFailure::Protocol, "read",
+				"a reply exceeds " + std::to_string(_maxReplyBytes) + " bytes");
+		}
+	}
+}
+
+void RedisConnection::close() noexcept
+{
+	if (_socket)
+		_socket->close();
+	_open = false;
+}
+
+std::string RedisConnection::text(const redisReply& reply)
+{
+	switch (reply.type)
+	{
+	case REDIS_REPLY_STATUS:
+	case REDIS_REPLY_STRING:
+	case REDIS_REPLY_ERROR:
+		return reply.str ? std::string(reply.str, reply.len) : std::string();
+	default:
+		return std::string();
+	}
+}
+
+void RedisConnection::throwIfError(const redisReply& reply, const std::string& operation) const
+{
+	throwIfError(_endpoint, reply, operation);
+}
+
+void RedisConnection::throwIfError(const std::string& endpoint, const redisReply& reply, const std::string& operation)
+{
+	if (reply.type != REDIS_REPLY_ERROR)
+		return;
+	const std::string error = text(reply);
+	const bool auth = startsWith(error, "NOAUTH") || startsWith(error, "WRONGPASS") || startsWith(error, "NOPERM");
+	throwRedisError(endpoint, auth ? RedisFailure::Auth : RedisFailure::Server, operation, error);
+}
+
+} // namespace eventbus

@@ -1,0 +1,101 @@
+//
+// RedisConnection.h
+//
+// One connection to Redis: a RedisSocket, hiredis' RESP command formatter and
+// reply reader, login (AUTH, SELECT) and typed errors.
+//
+#pragma once
+
+#include "RedisSettings.h"
+#include "RedisSocket.h"
+#include <hiredis/hiredis.h>
+#include <Poco/Timespan.h>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace eventbus {
+
+struct ReplyDeleter
+{
+	void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+struct ReaderDeleter
+{
+	void operator()(redisReader* reader) const { redisReaderFree(reader); }
+};
+
+/// A parsed reply, owned.
+using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+/// A command and its binary-safe arguments.
+using Command = std::vector<std::string>;
+
+/// Not thread-safe, except that send() may run in one thread (serialised by
+/// the caller) while another thread reads replies.
+class RedisConnection
+{
+public:
+	/// `maxReplyBytes` bounds one reply: a larger one is a protocol error that
+	/// closes the connection, so a hostile server cannot exhaust memory.
+	RedisConnection(const RedisSettings& settings, std::unique_ptr<RedisSocket> socket, std::size_t maxReplyBytes);
+	~RedisConnection();
+
+	RedisConnection(const RedisConnection&) = delete;
+	RedisConnection& operator=(const RedisConnection&) = delete;
+
+	/// Connects within the connect timeout, then AUTH ([user] password) and
+	/// SELECT db when configured. Throws RedisError.
+	void open();
+
+	/// Sends the command and waits up to the command timeout for its reply.
+	/// An error reply throws RedisError (Server, or Auth for WRONGPASS/NOAUTH/NOPERM).
+	ReplyPtr command(const Command& argv);
+
+	/// Sends without waiting for the reply.
+	void send(const Command& argv);
+
+	/// Sends bytes already in RESP form (several formatted commands).
+	void sendRaw(const std::string& bytes);
+
+	/// The reply, waiting up to the command timeout; throws RedisError (Timeout) when none comes.
+	ReplyPtr readReply();
+
+	/// The next reply if one arrives within `timeout`, else null. Throws RedisError
+	/// when the connection fails (EOF, I/O error, protocol error, oversized reply).
+	ReplyPtr pollReply(const Poco::Timespan& timeout);
+
+	void close() noexcept;
+
+	/// host:port, for messages.
+	const std::string& endpoint() const { return _endpoint; }
+
+	/// RESP encoding of one command.
+	static std::string format(const Command& argv);
+
+	/// Appends the RESP encoding of one command (at most 8 arguments) to
+	/// `out`, without copying the arguments into a Command first: the publish
+	/// paths format every event.
+	static void append(std::string& out, std::initializer_list<const std::string*> argv);
+
+	/// The text of a status, string or error reply ("" for other types).
+	static std::string text(const redisReply& reply);
+
+	/// Throws RedisError when the reply is an error reply.
+	void throwIfError(const redisReply& reply, const std::string& operation) const;
+	static void throwIfError(const std::string& endpoint, const redisReply& reply, const std::string& operation);
+
+private:
+	ReplyPtr takeBuffered();
+
+	RedisSettings _settings;
+	std::string _endpoint;
+	std::unique_ptr<RedisSocket> _socket;
+	std::unique_ptr<redisReader, ReaderDeleter> _reader;
+	std::size_t _maxReplyBytes;
+	std::vector<char> _buffer;
+	bool _open = false;
+};
+
+} // namespace eventbus

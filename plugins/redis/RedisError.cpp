@@ -1,0 +1,101 @@
+//
+// RedisError.cpp
+//
+#include "RedisError.h"
+#include <Poco/Net/NetException.h>
+#include <Poco/String.h>
+#include <exception>
+#include <typeinfo>
+
+namespace eventbus {
+
+RedisError::RedisError(RedisFailure failure, const std::string& message)
+	: TransportException(message)
+	, _failure(failure)
+{
+}
+
+const char* RedisError::name() const noexcept { return "Redis transport error"; }
+const char* RedisError::className() const noexcept { return typeid(*this).name(); }
+Poco::Exception* RedisError::clone() const { return new RedisError(*this); }
+void RedisError::rethrow() const { throw *this; }
+
+void throwRedisError(const std::string& endpoint, RedisFailure failure,
+	const std::string& operation, const std::string& cause)
+{
+	const std::string where = "redis " + endpoint;
+	std::string message;
+	switch (failure)
+	{
+	case RedisFailure::Refused:
+	case RedisFailure::Unreachable:
+		message = where + " unreachable: " + cause;
+		break;
+	case RedisFailure::Timeout:
+		message = where + " timed out (" + operation + "): " + cause;
+		break;
+	case RedisFailure::Closed:
+		message = where + " closed the connection (" + operation + "): " + cause;
+		break;
+	case RedisFailure::Protocol:
+		message = where + " protocol error (" + operation + "): " + cause;
+		break;
+	case RedisFailure::Auth:
+		message = where + " refused authentication: " + cause;
+		break;
+	case RedisFailure::Server:
+		message = where + " refused " + operation + ": " + cause;
+		break;
+	}
+	throw RedisError(failure, message);
+}
+
+void throwRedisError(const std::string& endpoint, const std::string& operation)
+{
+	try
+	{
+		throw;
+	}
+	catch (RedisError&)
+	{
+		throw;
+	}
+	catch (Poco::Net::ConnectionRefusedException&)
+	{
+		throwRedisError(endpoint, RedisFailure::Refused, operation, "Connection refused");
+	}
+	catch (Poco::TimeoutException&)
+	{
+		throwRedisError(endpoint, RedisFailure::Timeout, operation, "no answer in time");
+	}
+	catch (Poco::Net::ConnectionResetException&)
+	{
+		throwRedisError(endpoint, operation == "connect" ? RedisFailure::Unreachable : RedisFailure::Closed,
+			operation, "Connection reset by peer");
+	}
+	catch (Poco::Net::ConnectionAbortedException&)
+	{
+		throwRedisError(endpoint, RedisFailure::Closed, operation, "Connection aborted");
+	}
+	catch (Poco::Net::HostNotFoundException&)
+	{
+		throwRedisError(endpoint, RedisFailure::Unreachable, operation, "host not found");
+	}
+	catch (Poco::Net::NoAddressFoundException&)
+	{
+		throwRedisError(endpoint, RedisFailure::Unreachable, operation, "no address found");
+	}
+	catch (Poco::Exception& exc)
+	{
+		// Poco's text names the errno (e.g. "Broken pipe", "Network is unreachable").
+		const RedisFailure failure = operation == "connect" ? RedisFailure::Unreachable : RedisFailure::Closed;
+		std::string cause = exc.message().empty() ? exc.displayText() : exc.message();
+		throwRedisError(endpoint, failure, operation, Poco::trim(cause));
+	}
+	catch (std::exception& exc)
+	{
+		throwRedisError(endpoint, RedisFailure::Closed, operation, exc.what());
+	}
+}
+
+} // namespace eventbus

@@ -1,0 +1,53 @@
+//
+// RedisError.h
+//
+// Every failure talking to Redis becomes a RedisError (a TransportException)
+// in one place, throwRedisError(); callers outside the plugin see a
+// TransportException whose message names host:port and the cause, never a
+// credential.
+//
+#pragma once
+
+#include "eventbus/Exceptions.h"
+#include <string>
+
+namespace eventbus {
+
+enum class RedisFailure
+{
+	Refused,      ///< connection refused
+	Unreachable,  ///< no route, unknown host, reset during connect
+	Timeout,      ///< connect, send or reply deadline passed
+	Closed,       ///< the server closed the connection (EOF, reset, broken pipe)
+	Protocol,     ///< the bytes are not RESP, or a reply is larger than allowed
+	Auth,         ///< AUTH refused (WRONGPASS, NOAUTH, NOPERM on login)
+	Server        ///< any other error reply (-ERR ...)
+};
+
+class RedisError : public TransportException
+{
+public:
+	RedisError(RedisFailure failure, const std::string& message);
+	RedisFailure failure() const { return _failure; }
+
+	const char* name() const noexcept override;
+	const char* className() const noexcept override;
+	Poco::Exception* clone() const override;
+	void rethrow() const override;
+
+private:
+	RedisFailure _failure;
+};
+
+/// Throws the RedisError describing `failure` of `operation` (e.g. "connect",
+/// "PUBLISH") against `endpoint` ("host:port"); `cause` is the socket error,
+/// the hiredis reader error or the server's error reply.
+[[noreturn]] void throwRedisError(const std::string& endpoint, RedisFailure failure,
+	const std::string& operation, const std::string& cause);
+
+/// The same for the exception being handled: call it from a catch block around
+/// socket I/O. It classifies Poco's socket exceptions (refused, timeout, reset,
+/// host not found) and rethrows a RedisError unchanged.
+[[noreturn]] void throwRedisError(const std::string& endpoint, const std::string& operation);
+
+} // namespace eventbus

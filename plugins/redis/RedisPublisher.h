@@ -1,0 +1,119 @@
+//
+// RedisPublisher.h
+//
+// The publishing side: one connection guarded by a mutex. publish() waits
+// for the server's reply to its PUBLISH; publishAsync() queues, and a
+// sender thread sends the queue pipelined in call order. The same queue is
+// the outage buffer of onOutage=buffer, flushed in order once the server is
+// back.
+//
+#pragma once
+
+#include "Backoff.h"
+#include "RedisConnection.h"
+#include "RedisSettings.h"
+#include "eventbus/Metrics.h"
+#include "eventbus/Transport.h"
+#include <Poco/Logger.h>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace eventbus {
+
+class RedisPublisher
+{
+public:
+	RedisPublisher(const RedisSettings& settings, RedisSocketFactory socketFactory,
+		Metrics& metrics, Poco::Logger& logger);
+	~RedisPublisher();
+
+	RedisPublisher(const RedisPublisher&) = delete;
+	RedisPublisher& operator=(const RedisPublisher&) = delete;
+
+	/// Tries a first connection (a failure only makes health() not ready) and
+	/// starts the sender thread.
+	void start();
+
+	/// Joins the sender thread and closes the connection. What is still queued
+	/// is not sent: asynchronous publishes complete with a TransportException,
+	/// buffered ones are logged and counted (dropped, reason buffer-discarded).
+	/// Idempotent.
+	void stop();
+
+	/// PUBLISH channel wire, waiting for the server's reply (after the
+	/// asynchronous publishes queued before it). The number of receivers it
+	/// returns is not an acknowledgement and is ignored. Throws
+	/// TransportException naming host:port and the cause (onOutage=fail), or
+	/// buffers the event (onOutage=buffer) and throws OverflowException when
+	/// the buffer is full.
+	void publish(const std::string& channel, const std::string& wire);
+
+	/// Queues the PUBLISH; `done` gets null once the server replied, or the
+	/// error. onOutage=fail: during an outage `done` gets the error at once;
+	/// onOutage=buffer: the event waits for the server. Throws OverflowException
+	/// (without calling `done`) when the queue is full.
+	void publishAsync(const std::string& channel, const std::string& wire, PublishCallback done);
+
+	/// Ready when the connection answers PING within the command timeout.
+	TransportHealth health();
+
+	/// Events queued (asynchronous or buffered).
+	std::size_t queued() const;
+
+private:
+	using Clock = std::chrono::steady_clock;
+	struct Pending
+	{
+		std::string channel;
+		std::string wire;
+		PublishCallback done; ///< empty for a buffered publish() that already returned
+	};
+	using Completions = std::vector<std::pair<PublishCallback, std::exception_ptr>>;
+
+	bool connectLocked();
+	void dropConnectionLocked();
+	std::string unavailableLocked() const;
+	void enqueueLocked(Pending&& pending, const std::string& outageCause);
+	void failQueuedLocked(const std::string& cause, Completions& completions);
+	void sendLoop();
+	/// Sends up to one batch; returns how many buffered events (no callback) it delivered.
+	std::size_t sendBatchLocked(std::unique_lock<std::mutex>& lock, Completions& completions);
+	static void complete(Completions& completions);
+
+	const RedisSettings _settings;
+	const RedisSocketFactory _socketFactory;
+	Poco::Logger& _logger;
+	Counter& _bufferDiscarded;
+	Counter& _serverRefused;
+
+	mutable std::mutex _mutex;
+	std::condition_variable _wake;
+	std::unique_ptr<RedisConnection> _connection;
+	bool _connectionProven = false; // a command succeeded on it
+	Backoff _backoff;
+	Clock::time_point _nextAttempt{};
+	std::string _lastError;
+	bool _outageLogged = false;
+	std::deque<Pending> _queue;
+	std::size_t _queueBytes = 0;
+	bool _stopped = false;
+	std::thread _sender;
+	std::thread::id _senderId;
+	// The sender does its I/O without _mutex, so publishers queue meanwhile;
+	// the events in flight stay first in _queue until their replies are read,
+	// and health() waits for _sending to clear before it uses the connection.
+	bool _sending = false;
+	std::condition_variable _sent;
+	std::string _commands;            // the batch being sent (sender thread)
+	std::vector<ReplyPtr> _replies;   // its replies (sender thread)
+};
+
+} // namespace eventbus

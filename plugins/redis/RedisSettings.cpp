@@ -1,0 +1,145 @@
+//
+// RedisSettings.cpp
+//
+#include "RedisSettings.h"
+#include "eventbus/Exceptions.h"
+#include <Poco/Exception.h>
+#include <Poco/NumberParser.h>
+#include <Poco/String.h>
+#include <Poco/URI.h>
+#include <limits>
+
+namespace eventbus {
+
+namespace {
+
+const char* const UrlForm = "expected redis://[user:password@]host:port[/db]";
+
+std::int64_t readInteger(const Poco::Util::AbstractConfiguration& config, const std::string& key,
+	std::int64_t defaultValue, std::int64_t minValue, std::int64_t maxValue, const char* unit)
+{
+	if (!config.has(key))
+		return defaultValue;
+	const std::string text = Poco::trim(config.getString(key));
+	Poco::Int64 value = 0;
+	if (!Poco::NumberParser::tryParse64(text, value) || value < minValue || value > maxValue)
+	{
+		throw ConfigException(key + ": expected an integer (" + unit + ") from " + std::to_string(minValue)
+			+ " to " + std::to_string(maxValue) + ", got '" + text + "'");
+	}
+	return value;
+}
+
+int readMillis(const Poco::Util::AbstractConfiguration& config, const std::string& key, int defaultValue)
+{
+	// Up to one day: anything larger is a typo, and it keeps the arithmetic in range.
+	return static_cast<int>(readInteger(config, key, defaultValue, 1, 24 * 3600 * 1000, "milliseconds"));
+}
+
+std::size_t readCount(const Poco::Util::AbstractConfiguration& config, const std::string& key,
+	std::size_t defaultValue, const char* unit)
+{
+	return static_cast<std::size_t>(readInteger(config, key, static_cast<std::int64_t>(defaultValue), 1,
+		std::numeric_limits<std::int32_t>::max(), unit));
+}
+
+} // namespace
+
+std::string RedisEndpoint::describe() const
+{
+	if (host.find(':') != std::string::npos)
+		return "[" + host + "]:" + std::to_string(port);
+	return host + ":" + std::to_string(port);
+}
+
+RedisEndpoint RedisEndpoint::parse(const std::string& url, const std::string& key)
+{
+	Poco::URI uri;
+	try
+	{
+		uri = Poco::URI(Poco::trim(url));
+	}
+	catch (Poco::Exception&)
+	{
+		// Poco's message may quote the URL, and with it a password.
+		throw ConfigException(key + ": not a valid URL (" + UrlForm + ")");
+	}
+	const std::string scheme = Poco::toLower(uri.getScheme());
+	if (scheme == "rediss")
+		throw ConfigException(key + ": rediss:// refused: TLS not supported yet (use redis:// on a trusted network)");
+	if (scheme != "redis")
+		throw ConfigException(key + ": scheme '" + scheme + "' not supported (" + UrlForm + ")");
+	if (uri.getHost().empty())
+		throw ConfigException(key + ": no host (" + UrlForm + ")");
+	if (!uri.getRawQuery().empty() || !uri.getFragment().empty())
+		throw ConfigException(key + ": query and fragment are not supported (" + UrlForm + ")");
+
+	RedisEndpoint endpoint;
+	endpoint.host = uri.getHost();
+	endpoint.port = uri.getPort() == 0 ? 6379 : uri.getPort();
+
+	const std::string& userInfo = uri.getUserInfo();
+	if (!userInfo.empty())
+	{
+		const auto colon = userInfo.find(':');
+		if (colon == std::string::npos)
+			throw ConfigException(key + ": user info must be user:password or :password (" + UrlForm + ")");
+		Poco::URI::decode(userInfo.substr(0, colon), endpoint.user);
+		Poco::URI::decode(userInfo.substr(colon + 1), endpoint.password);
+		if (endpoint.password.empty())
+			throw ConfigException(key + ": empty password in the user info (" + UrlForm + ")");
+	}
+
+	std::string path = uri.getPath();
+	if (!path.empty() && path[0] == '/')
+		path.erase(0, 1);
+	if (!path.empty())
+	{
+		int db = 0;
+		if (!Poco::NumberParser::tryParse(path, db) || db < 0 || path.find_first_not_of("0123456789") != std::string::npos)
+			throw ConfigException(key + ": database '" + path + "' is not a number >= 0 (" + UrlForm + ")");
+		endpoint.db = db;
+	}
+	return endpoint;
+}
+
+RedisSettings RedisSettings::fromConfig(const Poco::Util::AbstractConfiguration& config)
+{
+	RedisSettings settings;
+	settings.endpoint = RedisEndpoint::parse(config.getString(UrlKey, "redis://127.0.0.1:6379/0"), UrlKey);
+	settings.connectTimeoutMs = readMillis(config, "eventbus.redis.connectTimeoutMs", settings.connectTimeoutMs);
+	settings.commandTimeoutMs = readMillis(config, "eventbus.redis.commandTimeoutMs", settings.commandTimeoutMs);
+	settings.healthIntervalMs = readMillis(config, "eventbus.redis.healthIntervalMs", settings.healthIntervalMs);
+	settings.healthTimeoutMs = readMillis(config, "eventbus.redis.healthTimeoutMs", settings.healthTimeoutMs);
+	settings.reconnectInitialMs = readMillis(config, "eventbus.redis.reconnect.initialMs", settings.reconnectInitialMs);
+	settings.reconnectMaxMs = readMillis(config, "eventbus.redis.reconnect.maxMs", settings.reconnectMaxMs);
+	if (settings.reconnectInitialMs > settings.reconnectMaxMs)
+	{
+		throw ConfigException("eventbus.redis.reconnect.initialMs: " + std::to_string(settings.reconnectInitialMs)
+			+ " is larger than eventbus.redis.reconnect.maxMs (" + std::to_string(settings.reconnectMaxMs) + ")");
+	}
+	settings.deliveryQueueCapacity = readCount(config, "eventbus.redis.deliveryQueueCapacity", settings.deliveryQueueCapacity, "messages");
+	settings.maxMessageBytes = readCount(config, "eventbus.redis.maxMessageBytes", settings.maxMessageBytes, "bytes");
+
+	const std::string outageKey = "eventbus.redis.onOutage";
+	const std::string outage = Poco::toLower(Poco::trim(config.getString(outageKey, "fail")));
+	if (outage == "fail")
+		settings.onOutage = OutagePolicy::Fail;
+	else if (outage == "buffer")
+		settings.onOutage = OutagePolicy::Buffer;
+	else
+		throw ConfigException(outageKey + ": expected fail or buffer, got '" + outage + "'");
+
+	settings.bufferMaxEvents = readCount(config, "eventbus.redis.buffer.maxEvents", settings.bufferMaxEvents, "events");
+	settings.bufferMaxBytes = readCount(config, "eventbus.redis.buffer.maxBytes", settings.bufferMaxBytes, "bytes");
+	settings.pipelineMaxBatch = static_cast<std::size_t>(readInteger(config, "eventbus.redis.pipeline.maxBatch",
+		static_cast<std::int64_t>(settings.pipelineMaxBatch), 1, 100000, "commands"));
+	return settings;
+}
+
+const char* RedisSettings::toString(OutagePolicy policy)
+{
+	return policy == OutagePolicy::Buffer ? "buffer" : "fail";
+}
+
+} // namespace eventbus

@@ -1,0 +1,65 @@
+//
+// RedisSettings.h
+//
+// The eventbus.redis.* keys, read and validated once in start().
+//
+#pragma once
+
+#include <Poco/Util/AbstractConfiguration.h>
+#include <cstddef>
+#include <string>
+
+namespace eventbus {
+
+/// Where the server is and how to log in. The password never leaves this
+/// struct: describe() and every message use host:port only.
+struct RedisEndpoint
+{
+	std::string host = "127.0.0.1";
+	unsigned short port = 6379;
+	std::string user;      ///< empty: AUTH with the password only
+	std::string password;  ///< empty: no AUTH
+	int db = 0;
+
+	/// "host:port" (IPv6 hosts in brackets); safe for logs and messages.
+	std::string describe() const;
+
+	/// Parses redis://[user:password@]host[:port][/db]. Throws ConfigException
+	/// naming `key`; the message never repeats the URL (it may hold a password).
+	static RedisEndpoint parse(const std::string& url, const std::string& key = "eventbus.redis.url");
+};
+
+/// What to do with a publish while the server cannot be reached.
+enum class OutagePolicy
+{
+	Fail,   ///< throw TransportException within the connect timeout
+	Buffer  ///< keep it in a bounded buffer, flushed in order on reconnect
+};
+
+struct RedisSettings
+{
+	static constexpr const char* UrlKey = "eventbus.redis.url";
+
+	RedisEndpoint endpoint;                          ///< eventbus.redis.url
+	int connectTimeoutMs = 2000;                     ///< eventbus.redis.connectTimeoutMs
+	int commandTimeoutMs = 2000;                     ///< eventbus.redis.commandTimeoutMs
+	int healthIntervalMs = 1000;                     ///< eventbus.redis.healthIntervalMs
+	int healthTimeoutMs = 3000;                      ///< eventbus.redis.healthTimeoutMs
+	int reconnectInitialMs = 100;                    ///< eventbus.redis.reconnect.initialMs
+	int reconnectMaxMs = 5000;                       ///< eventbus.redis.reconnect.maxMs
+	std::size_t deliveryQueueCapacity = 10000;       ///< eventbus.redis.deliveryQueueCapacity
+	std::size_t maxMessageBytes = 1024 * 1024 + 16 * 1024; ///< eventbus.redis.maxMessageBytes
+	OutagePolicy onOutage = OutagePolicy::Fail;      ///< eventbus.redis.onOutage = fail | buffer
+	std::size_t bufferMaxEvents = 10000;             ///< eventbus.redis.buffer.maxEvents
+	std::size_t bufferMaxBytes = 16 * 1024 * 1024;   ///< eventbus.redis.buffer.maxBytes
+	std::size_t pipelineMaxBatch = 128;              ///< eventbus.redis.pipeline.maxBatch: PUBLISHes sent per round trip
+
+	/// Reads every key (defaults for the absent ones); throws ConfigException
+	/// naming the key at fault.
+	static RedisSettings fromConfig(const Poco::Util::AbstractConfiguration& config);
+
+	/// "fail" or "buffer".
+	static const char* toString(OutagePolicy policy);
+};
+
+} // namespace eventbus

@@ -1,0 +1,85 @@
+//
+// RedisSocket.cpp
+//
+#include "RedisSocket.h"
+#include <Poco/Net/SocketAddress.h>
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <poll.h>
+#include <sys/socket.h>
+
+namespace eventbus {
+
+RedisSocket::~RedisSocket() = default;
+
+void PlainRedisSocket::connect(const std::string& host, unsigned short port,
+	const Poco::Timespan& connectTimeout, const Poco::Timespan& ioTimeout)
+{
+	_socket.connect(Poco::Net::SocketAddress(host, port), connectTimeout);
+	_socket.setNoDelay(true);
+	_socket.setKeepAlive(true);
+	_socket.setSendTimeout(ioTimeout);
+	_socket.setReceiveTimeout(ioTimeout);
+}
+
+void PlainRedisSocket::sendAll(const char* data, std::size_t length)
+{
+	std::size_t sent = 0;
+	while (sent < length)
+	{
+		const int chunk = static_cast<int>(std::min<std::size_t>(length - sent, INT_MAX));
+		// MSG_NOSIGNAL: Poco sets SO_NOSIGPIPE only on BSD; on Linux a write to
+		// a closed peer would otherwise kill the host process.
+		const int n = _socket.sendBytes(data + sent, chunk, MSG_NOSIGNAL);
+		if (n <= 0)
+			throw Poco::IOException("send returned " + std::to_string(n));
+		sent += static_cast<std::size_t>(n);
+	}
+}
+
+bool PlainRedisSocket::waitReadable(const Poco::Timespan& timeout)
+{
+	// poll(2) on the descriptor: Poco 1.11's Socket::poll creates, fills and
+	// closes an epoll instance per call (four system calls where one does),
+	// and it runs for every confirmed PUBLISH.
+	pollfd fd{};
+	fd.fd = _socket.impl()->sockfd();
+	fd.events = POLLIN;
+	const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(timeout.totalMicroseconds());
+	for (;;)
+	{
+		// Rounded up to whole milliseconds: never return before the deadline.
+		const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
+			deadline - std::chrono::steady_clock::now() + std::chrono::microseconds(999));
+		const int rc = ::poll(&fd, 1, static_cast<int>(std::max<std::int64_t>(0, remaining.count())));
+		if (rc > 0)
+			return true; // readable, closed or failed: receive() tells which
+		if (rc == 0)
+			return false;
+		if (errno != EINTR)
+			throw Poco::IOException(std::string("poll failed: ") + std::strerror(errno));
+	}
+}
+
+std::size_t PlainRedisSocket::receive(char* buffer, std::size_t length)
+{
+	const int n = _socket.receiveBytes(buffer, static_cast<int>(std::min<std::size_t>(length, INT_MAX)));
+	return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+void PlainRedisSocket::close() noexcept
+{
+	try
+	{
+		_socket.close();
+	}
+	catch (...)
+	{
+		// Closing a socket the peer already dropped has nothing left to report.
+	}
+}
+
+} // namespace eventbus

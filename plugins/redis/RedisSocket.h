@@ -1,0 +1,59 @@
+//
+// RedisSocket.h
+//
+// The byte stream a RedisConnection talks over. Plain TCP today; a TLS socket
+// (rediss://, Poco NetSSL) plugs in behind the same interface.
+//
+#pragma once
+
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/Timespan.h>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace eventbus {
+
+/// A connected byte stream. send() may run in one thread while another waits
+/// and receives; close() only when neither does. Failures are Poco exceptions
+/// (RedisConnection maps them).
+class RedisSocket
+{
+public:
+	virtual ~RedisSocket();
+
+	/// Connects within `connectTimeout`; sends and receives then time out after `ioTimeout`.
+	virtual void connect(const std::string& host, unsigned short port,
+		const Poco::Timespan& connectTimeout, const Poco::Timespan& ioTimeout) = 0;
+
+	/// Sends every byte or throws; a closed peer never raises SIGPIPE.
+	virtual void sendAll(const char* data, std::size_t length) = 0;
+
+	/// Waits up to `timeout` for bytes (or the end of the stream) to read.
+	virtual bool waitReadable(const Poco::Timespan& timeout) = 0;
+
+	/// Reads what is available, at most `length` bytes; 0 means the peer closed.
+	virtual std::size_t receive(char* buffer, std::size_t length) = 0;
+
+	virtual void close() noexcept = 0;
+};
+
+using RedisSocketFactory = std::function<std::unique_ptr<RedisSocket>()>;
+
+/// TCP through Poco::Net::StreamSocket with TCP_NODELAY and keepalive.
+class PlainRedisSocket : public RedisSocket
+{
+public:
+	void connect(const std::string& host, unsigned short port,
+		const Poco::Timespan& connectTimeout, const Poco::Timespan& ioTimeout) override;
+	void sendAll(const char* data, std::size_t length) override;
+	bool waitReadable(const Poco::Timespan& timeout) override;
+	std::size_t receive(char* buffer, std::size_t length) override;
+	void close() noexcept override;
+
+private:
+	Poco::Net::StreamSocket _socket;
+};
+
+} // namespace eventbus

@@ -1,0 +1,113 @@
+//
+// RedisSubscriber.h
+//
+// The subscribing side: a dedicated connection read by one thread, which
+// also runs the heartbeat (PING with a deadline) and reconnects with capped
+// exponential backoff, re-issuing every live SUBSCRIBE / PSUBSCRIBE.
+// Messages go through a DeliveryDispatcher to the callbacks.
+//
+#pragma once
+
+#include "DeliveryDispatcher.h"
+#include "RedisConnection.h"
+#include "RedisSettings.h"
+#include "eventbus/Metrics.h"
+#include "eventbus/Redactor.h"
+#include "eventbus/Transport.h"
+#include <Poco/Logger.h>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace eventbus {
+
+class Backoff;
+
+class RedisSubscriber
+{
+public:
+	RedisSubscriber(const RedisSettings& settings, RedisSocketFactory socketFactory, Metrics& metrics,
+		Poco::Logger& logger, const Redactor& redactor, TransportListener* listener);
+	~RedisSubscriber();
+
+	RedisSubscriber(const RedisSubscriber&) = delete;
+	RedisSubscriber& operator=(const RedisSubscriber&) = delete;
+
+	/// Starts the reader and dispatcher threads; the connection opens with the
+	/// first subscription.
+	void start();
+
+	/// Joins both threads; no callback runs after it returns. Idempotent.
+	void stop();
+
+	/// Transport subscriptions of one channel (or pattern) share one server
+	/// subscription. When connected, waits up to the command timeout for the
+	/// server's confirmation; when not, returns at once and the subscription
+	/// is made as soon as the connection is (health() says not ready meanwhile).
+	std::uint64_t subscribe(const ChannelSubscription& subscription, DeliveryCallback callback);
+
+	/// UNSUBSCRIBE once the last transport subscription of the channel goes.
+	void unsubscribe(std::uint64_t id);
+
+	/// Ready without subscriptions, or when connected with every subscription confirmed.
+	TransportHealth health() const;
+
+private:
+	struct ServerSubscription
+	{
+		bool pattern = false;
+		std::string name;
+		std::size_t refs = 0;
+		std::uint64_t sequence = 0; // of its SUBSCRIBE on the current connection
+	};
+	struct Acks
+	{
+		std::uint64_t sent = 0;
+		std::uint64_t confirmed = 0;
+	};
+
+	static std::string keyOf(bool pattern, const std::string& name);
+	void run();
+	void session(const std::shared_ptr<RedisConnection>& connection, Backoff& backoff);
+	void becameReady(std::size_t restored, bool reportGap, const std::string& gapReason);
+	void handle(const redisReply& reply, bool& pongDue);
+	void deliver(const std::string& key, const redisReply& channel, const redisReply& payload);
+	bool confirmedLocked(const std::string& key) const;
+	bool allConfirmedLocked() const;
+	void sendLocked(const Command& command);
+
+	const RedisSettings _settings;
+	const RedisSocketFactory _socketFactory;
+	Poco::Logger& _logger;
+	TransportListener* const _listener;
+	const std::string _endpoint;
+	Counter& _reconnects;
+	Counter& _overflows;
+	Counter& _oversized;
+	DeliveryDispatcher _dispatcher;
+	std::atomic<std::uint64_t> _nextId{0};
+	std::uint64_t _overflowCount = 0; // reader thread only
+
+	mutable std::mutex _mutex;
+	std::condition_variable _changed;
+	std::shared_ptr<RedisConnection> _connection; // set while a session runs
+	std::uint64_t _generation = 0;                // bumped per connection
+	bool _ready = false;                          // connected and every subscription confirmed
+	bool _lost = false;                           // a ready connection was lost: a gap to report
+	std::string _lostReason;
+	std::map<std::string, ServerSubscription> _server;
+	std::map<std::string, Acks> _acks;            // per key, on the current connection
+	std::string _lastError;                       // of the last failed connection, "" once ready
+	std::uint64_t _failures = 0;                  // connections that failed or were lost
+	bool _stopping = false;
+	std::atomic<bool> _stopRequested{false};      // _stopping, for the reader's lock-free check
+	std::thread _thread;
+	std::thread::id _threadId;
+};
+
+} // namespace eventbus

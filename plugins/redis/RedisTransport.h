@@ -1,0 +1,54 @@
+//
+// RedisTransport.h
+//
+// The `redis` transport plugin: Redis Pub/Sub on the canonical channels.
+//
+#pragma once
+
+#include "RedisSettings.h"
+#include "RedisSocket.h"
+#include "eventbus/Transport.h"
+#include <memory>
+#include <mutex>
+
+namespace eventbus {
+
+class RedisPublisher;
+class RedisSubscriber;
+
+/// Publishes with PUBLISH on one connection and subscribes on a dedicated
+/// one read by its own thread. Configured by the eventbus.redis.* keys (see
+/// docs/runbook.md). Pub/Sub keeps nothing: messages published while the
+/// subscriber is disconnected are lost, and the reconnect reports a gap.
+class RedisTransport : public Transport
+{
+public:
+	RedisTransport();
+	/// With another socket (TLS, tests).
+	explicit RedisTransport(RedisSocketFactory socketFactory);
+	~RedisTransport() override;
+
+	std::string name() const override;
+	bool isInProcess() const override;
+	void start(const TransportContext& context) override;
+	void stop() override;
+	void publish(const OutboundMessage& message) override;
+	/// Pipelined: queued in call order and sent up to 128 per round trip.
+	void publishAsync(const OutboundMessage& message, PublishCallback done) override;
+	std::uint64_t subscribe(const ChannelSubscription& subscription, DeliveryCallback callback) override;
+	void unsubscribe(std::uint64_t id) override;
+	TransportHealth health() override;
+
+private:
+	std::shared_ptr<RedisPublisher> publisher() const;
+	std::shared_ptr<RedisSubscriber> subscriber() const;
+
+	RedisSocketFactory _socketFactory;
+	mutable std::mutex _mutex;
+	std::shared_ptr<RedisPublisher> _publisher;
+	std::shared_ptr<RedisSubscriber> _subscriber;
+	bool _started = false;
+	bool _stopped = false;
+};
+
+} // namespace eventbus

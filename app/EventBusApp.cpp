@@ -2,12 +2,14 @@
 // EventBusApp.cpp
 //
 #include "EventBusApp.h"
+#include "ServeCommand.h"
 #include "eventbus/CloudEventCodec.h"
 #include "eventbus/ConfigLoader.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/PluginHost.h"
 #include "eventbus/Redactor.h"
 #include <Poco/Environment.h>
+#include <Poco/File.h>
 #include <Poco/NumberParser.h>
 #include <Poco/Path.h>
 #include <Poco/StreamCopier.h>
@@ -33,7 +35,7 @@ namespace eventbus {
 
 namespace {
 
-const char* const Verbs = "demo, plugins, publish, subscribe, health";
+const char* const Verbs = "demo, plugins, publish, subscribe, health, serve";
 
 // Blocks SIGINT/SIGTERM in every thread (call before any thread starts) and
 // lets one thread wait for them.
@@ -64,9 +66,38 @@ EventBusApp::EventBusApp()
 	setUnixOptions(true);
 }
 
+void EventBusApp::init(int argc, char** argv)
+{
+	_launchDir = Poco::Path::current();
+	for (int i = 1; i < argc; ++i)
+	{
+		// The same test as ServerApplication::run(argc, argv), which alone may detach.
+		if (std::string(argv[i]) == "--daemon")
+		{
+			_daemonArgs.assign(argv, argv + argc);
+			return;
+		}
+	}
+	Application::init(argc, argv);
+}
+
+int EventBusApp::run()
+{
+	if (!_daemonArgs.empty() && !_daemonStarted)
+	{
+		// Forks, detaches, calls init, changes to / and comes back to run().
+		_daemonStarted = true;
+		std::vector<char*> argv;
+		for (auto& arg : _daemonArgs) argv.push_back(&arg[0]);
+		argv.push_back(nullptr);
+		return ServerApplication::run(static_cast<int>(_daemonArgs.size()), argv.data());
+	}
+	return ServerApplication::run();
+}
+
 void EventBusApp::defineOptions(OptionSet& options)
 {
-	Application::defineOptions(options);
+	ServerApplication::defineOptions(options);
 	options.addOption(Option("help", "h", "Show the verbs and options.").required(false).repeatable(false));
 	options.addOption(Option("config", "c", "Base configuration file (.properties, .ini or .xml); its env overlay beside it is loaded too.")
 		.required(false).repeatable(false).argument("FILE"));
@@ -118,7 +149,9 @@ void EventBusApp::usage() const
 		"  plugins    every file in the plugins folder, with its status\n"
 		"  publish    --tenant T --topic X [--payload JSON] [--correlation-id C]\n"
 		"  subscribe  --tenant T|--all-tenants --topic X [--count N] [--timeout S]\n"
-		"  health     exit 0 only when the transport is ready");
+		"  health     exit 0 only when the transport is ready\n"
+		"  serve      HTTP /health/live, /health/ready, /metrics on eventbus.http.address:eventbus.http.port\n"
+		"             until SIGTERM or SIGINT (--daemon: detached, --pidfile FILE)");
 	help.format(std::cout);
 }
 
@@ -151,7 +184,15 @@ void EventBusApp::loadConfig()
 {
 	std::string base = _configFile;
 	if (base.empty()) base = Poco::Environment::get("EVENTBUS_CONFIG", "");
-	if (base.empty()) base = EVENTBUS_DEFAULT_CONFIG;
+	if (base.empty())
+	{
+		// An installed tree keeps its configuration in etc/eventbus beside bin/.
+		std::string installed = config().getString("application.dir") + "../etc/eventbus/eventbus.properties";
+		base = Poco::File(installed).exists() ? installed : std::string(EVENTBUS_DEFAULT_CONFIG);
+	}
+	// A relative path means the launch directory, also after --daemon moved to /.
+	if (_daemonStarted && Poco::Path(base).isRelative())
+		base = Poco::Path(_launchDir).resolve(base).toString();
 	ConfigLoader::load(config(), base, ConfigLoader::chooseEnv(_env), _defines);
 	if (config().has("logging.loggers.root.channel") || config().has("logging.channels"))
 		Poco::Util::LoggingConfigurator().configure(Poco::Util::AbstractConfiguration::Ptr(&config(), true));
@@ -195,13 +236,15 @@ int EventBusApp::main(const std::vector<std::string>& args)
 	const std::string& verb = args[0];
 	try
 	{
-		if (verb != "demo" && verb != "plugins" && verb != "publish" && verb != "subscribe" && verb != "health")
+		if (verb != "demo" && verb != "plugins" && verb != "publish" && verb != "subscribe" && verb != "health"
+			&& verb != "serve")
 			throw Poco::InvalidArgumentException("unknown verb '" + verb + "' (verbs: " + Verbs + ")");
 		loadConfig();
 		if (verb == "demo") return runDemo();
 		if (verb == "plugins") return runPlugins();
 		if (verb == "publish") return runPublish();
 		if (verb == "subscribe") return runSubscribe();
+		if (verb == "serve") return runServe();
 		return runHealth();
 	}
 	catch (std::exception& exc)
@@ -317,6 +360,14 @@ int EventBusApp::runSubscribe()
 	bus.unsubscribe(token);
 	bus.close();
 	return code;
+}
+
+int EventBusApp::runServe()
+{
+	ServeCommand serve(config(), startTime()); // blocks the termination signals before any thread starts
+	serve.start(std::cerr);
+	waitForTerminationRequest();
+	return serve.stop();
 }
 
 int EventBusApp::runHealth()

@@ -1,12 +1,12 @@
 //
 // EventBusApp.h
 //
-// The `eventbus` executable: one Poco::Util::Application with verbs.
+// The `eventbus` executable: one Poco::Util::ServerApplication with verbs.
 //
 #pragma once
 
 #include "eventbus/EventBus.h"
-#include <Poco/Util/Application.h>
+#include <Poco/Util/ServerApplication.h>
 #include <map>
 #include <memory>
 #include <string>
@@ -14,10 +14,18 @@
 
 namespace eventbus {
 
-class EventBusApp: public Poco::Util::Application
+class EventBusApp: public Poco::Util::ServerApplication
 {
 public:
 	EventBusApp();
+
+	/// Processes the options. With `--daemon` (serve), option processing is
+	/// left to run(), after Poco has detached the process; errors then go to
+	/// the log instead of stderr.
+	void init(int argc, char** argv);
+
+	/// Runs the verb and returns the exit code.
+	int run() override;
 
 	/// Maps an exception to the one-line reason and the exit code.
 	int fail(const std::exception& exc, const std::string& verb);
@@ -39,8 +47,12 @@ private:
 	int runSubscribe();
 	int runHealth();
 	int runDemo();
+	int runServe();
 
 	bool _helpRequested = false;
+	std::vector<std::string> _daemonArgs; // argv, when --daemon defers init to run()
+	bool _daemonStarted = false;
+	std::string _launchDir;               // working directory at launch, for relative paths
 	std::string _configFile;
 	std::string _env;
 	std::map<std::string, std::string> _defines;

@@ -1,0 +1,68 @@
+//
+// ServeCommand.h
+//
+// `eventbus serve`: the bus on the configured transport, with its operations
+// endpoints on HTTP, until a termination signal.
+//
+#pragma once
+
+#include "OperationsEndpoints.h"
+#include "eventbus/EventBus.h"
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/ThreadPool.h>
+#include <Poco/Timestamp.h>
+#include <Poco/AutoPtr.h>
+#include <Poco/Util/AbstractConfiguration.h>
+#include <Poco/Util/LayeredConfiguration.h>
+#include <memory>
+#include <ostream>
+#include <string>
+
+namespace eventbus {
+
+/// Keys (besides the bus's own):
+///   eventbus.http.address            bind address (default 127.0.0.1)
+///   eventbus.http.port               port (default 8080; 0 = any free port)
+///   eventbus.serve.shutdownTimeoutMs deadline to stop after a signal
+///                                    (default eventbus.delivery.drainTimeoutMs + 2000)
+/// A relative eventbus.plugins.path is taken relative to ${application.dir}
+/// (a daemon runs in /).
+class ServeCommand
+{
+public:
+	/// Blocks SIGINT, SIGTERM and SIGQUIT in the calling thread, so that every
+	/// thread started afterwards inherits the mask and only the thread waiting
+	/// in ServerApplication::waitForTerminationRequest() receives them.
+	ServeCommand(Poco::Util::AbstractConfiguration& config, const Poco::Timestamp& processStart);
+	~ServeCommand();
+
+	ServeCommand(const ServeCommand&) = delete;
+	ServeCommand& operator=(const ServeCommand&) = delete;
+
+	/// Builds the bus, binds and starts the HTTP server and writes
+	/// "listening on ADDRESS:PORT" to `out`. Throws ConfigException naming a bad
+	/// key, the bus's exceptions, or Poco::Net exceptions when it cannot bind.
+	void start(std::ostream& out);
+
+	/// Stops accepting connections, lets the current requests finish, then
+	/// closes the bus (draining in-flight deliveries), all within
+	/// eventbus.serve.shutdownTimeoutMs. Returns the exit code: 0, or
+	/// EXIT_SOFTWARE (70) when the deadline passed. Idempotent.
+	int stop();
+
+	/// The bound port, after start().
+	unsigned short port() const;
+
+private:
+	Poco::Util::AbstractConfiguration& _config;
+	Poco::Timestamp _processStart;
+	Poco::AutoPtr<Poco::Util::LayeredConfiguration> _busConfig;
+	std::unique_ptr<EventBus> _bus;
+	std::unique_ptr<Poco::ThreadPool> _threads;
+	std::unique_ptr<Poco::Net::HTTPServer> _server;
+	unsigned short _port = 0;
+	int _shutdownTimeoutMs = 0;
+	bool _stopped = false;
+};
+
+} // namespace eventbus

@@ -1,0 +1,405 @@
+// Suite ID: unit.codec
+//
+// CodecTest.cpp
+//
+// The CloudEvents 1.0 structured-mode codec: every attribute survives a round
+// trip; a malformed envelope is refused naming the attribute, and a refusal
+// never echoes a data value.
+//
+#include "UnitSupport.h"
+#include "eventbus/CloudEventCodec.h"
+#include "eventbus/Exceptions.h"
+#include <Poco/JSON/Parser.h>
+#include <Poco/JSON/Stringifier.h>
+#include <cppunit/extensions/HelperMacros.h>
+#include <sstream>
+
+using namespace eventbus;
+using namespace eventbus::test;
+
+namespace {
+
+const std::size_t Big = 1024 * 1024;
+const Poco::Timestamp::TimeVal SomeTime = 1700000000123456LL; // 2023-11-14T22:13:20.123456Z
+
+Event sampleEvent()
+{
+	Event e;
+	e.id = "0f8e6a2c-1b4d-4c3e-9a7b-5d6e7f8a9b0c";
+	e.source = "/eventbus/unit";
+	e.type = "orders.created";
+	e.time = Poco::Timestamp(SomeTime);
+	e.tenantId = "acme";
+	e.correlationId = "corr-42";
+	e.extensions["traceparent"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+	e.extensions["region"] = "eu";
+	e.data = new Poco::JSON::Object;
+	e.data->set("orderId", 17);
+	e.data->set("text", std::string("Gr\xc3\xbc\xc3\x9f" "e \xe2\x9c\x93 \"quoted\" back\\slash\nnew\ttab \x01 end"));
+	Poco::JSON::Object::Ptr nested(new Poco::JSON::Object);
+	nested->set("amount", 12.5);
+	nested->set("ok", true);
+	e.data->set("nested", nested);
+	Poco::JSON::Array::Ptr items(new Poco::JSON::Array);
+	items->add("a");
+	items->add(2);
+	e.data->set("items", items);
+	return e;
+}
+
+/// A valid envelope as a JSON object, to be broken by one test at a time.
+Poco::JSON::Object::Ptr envelope()
+{
+	Poco::JSON::Object::Ptr o(new Poco::JSON::Object);
+	o->set("specversion", "1.0");
+	o->set("id", "7d3c2b1a-0000-4000-8000-000000000001");
+	o->set("source", "/eventbus/unit");
+	o->set("type", "orders.created");
+	o->set("time", "2023-11-14T22:13:20.123456Z");
+	o->set("datacontenttype", "application/json");
+	o->set("tenantid", "acme");
+	o->set("correlationid", "corr-1");
+	Poco::JSON::Object::Ptr data(new Poco::JSON::Object);
+	data->set("password", "hunter2");
+	data->set("n", 1);
+	o->set("data", data);
+	return o;
+}
+
+std::string str(const Poco::JSON::Object::Ptr& o)
+{
+	std::ostringstream out;
+	Poco::JSON::Stringifier::stringify(o, out);
+	return out.str();
+}
+
+/// Decoding `wire` must fail with ValidationException; returns its message
+/// after checking that it never carries the data value "hunter2".
+std::string refused(const std::string& wire, std::size_t maxBytes = Big)
+{
+	const std::string msg = expectThrow<ValidationException>([&] { CloudEventCodec::decode(wire, maxBytes); }, wire.substr(0, 200));
+	CPPUNIT_ASSERT_MESSAGE("message echoes a data value: " + msg, !contains(msg, "hunter2"));
+	return msg;
+}
+
+/// A refusal names the attribute at fault: it starts with it, or (the field
+/// being the envelope) quotes it.
+bool namesAttribute(const std::string& message, const std::string& attribute)
+{
+	return startsWith(message, attribute + ":") || contains(message, "'" + attribute + "'");
+}
+
+/// Decoding `wire` must fail naming `attribute` first.
+void refusedNaming(const std::string& wire, const std::string& attribute)
+{
+	const std::string msg = refused(wire);
+	CPPUNIT_ASSERT_MESSAGE("expected a message starting with " + attribute + ": " + msg, namesAttribute(msg, attribute));
+}
+
+} // namespace
+
+class CodecTest : public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(CodecTest);
+	CPPUNIT_TEST(testRoundTripKeepsEveryAttribute);
+	CPPUNIT_TEST(testRoundTripKeepsTimeToTheMicrosecond);
+	CPPUNIT_TEST(testRoundTripKeepsUnicodeAndEscapesInData);
+	CPPUNIT_TEST(testWireIsCloudEventsStructuredJson);
+	CPPUNIT_TEST(testEncodeWithPreStringifiedData);
+	CPPUNIT_TEST(testFormatTimeIsRfc3339WithMicrosecondsUtc);
+	CPPUNIT_TEST(testTimeWithOffsetIsNormalisedToUtc);
+	CPPUNIT_TEST(testValidEnvelopeDecodes);
+	CPPUNIT_TEST(testNonJsonIsRefused);
+	CPPUNIT_TEST(testTruncatedJsonIsRefusedWithoutEchoingIt);
+	CPPUNIT_TEST(testJsonArrayIsRefused);
+	CPPUNIT_TEST(testMissingSpecversionIsRefused);
+	CPPUNIT_TEST(testWrongSpecversionIsRefused);
+	CPPUNIT_TEST(testMissingIdIsRefused);
+	CPPUNIT_TEST(testEmptyIdIsRefused);
+	CPPUNIT_TEST(testMissingSourceIsRefused);
+	CPPUNIT_TEST(testMissingTypeIsRefused);
+	CPPUNIT_TEST(testInvalidTopicAsTypeIsRefused);
+	CPPUNIT_TEST(testMissingTenantIdIsRefused);
+	CPPUNIT_TEST(testTenantIdWithDotIsRefused);
+	CPPUNIT_TEST(testNonObjectDataIsRefused);
+	CPPUNIT_TEST(testStringDataIsRefusedWithoutEchoingIt);
+	CPPUNIT_TEST(testBadTimeIsRefused);
+	CPPUNIT_TEST(testNonStringExtensionIsRefused);
+	CPPUNIT_TEST(testTooManyExtensionsAreRefused);
+	CPPUNIT_TEST(testSomeExtensionsAreAccepted);
+	CPPUNIT_TEST(testEnvelopeOverMaxBytesIsRefused);
+	CPPUNIT_TEST(testDeeplyNestedDataIsRefused);
+	CPPUNIT_TEST(testTimeBeforeEpochIsRefused);
+	CPPUNIT_TEST(testRefusalNeverContainsDataValue);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void testRoundTripKeepsEveryAttribute()
+	{
+		const Event in = sampleEvent();
+		const Event out = CloudEventCodec::decode(CloudEventCodec::encode(in), Big);
+		CPPUNIT_ASSERT_EQUAL(in.id, out.id);
+		CPPUNIT_ASSERT_EQUAL(in.source, out.source);
+		CPPUNIT_ASSERT_EQUAL(in.type, out.type);
+		CPPUNIT_ASSERT_EQUAL(std::string("orders.created"), out.topic());
+		CPPUNIT_ASSERT_EQUAL(in.dataContentType, out.dataContentType);
+		CPPUNIT_ASSERT_EQUAL(in.tenantId, out.tenantId);
+		CPPUNIT_ASSERT_EQUAL(in.correlationId, out.correlationId);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), out.extensions.size());
+		CPPUNIT_ASSERT_EQUAL(in.extensions.at("traceparent"), out.extensions.at("traceparent"));
+		CPPUNIT_ASSERT_EQUAL(std::string("eu"), out.extensions.at("region"));
+		CPPUNIT_ASSERT(!out.data.isNull());
+		CPPUNIT_ASSERT_EQUAL(17, out.data->getValue<int>("orderId"));
+		CPPUNIT_ASSERT_EQUAL(12.5, out.data->getObject("nested")->getValue<double>("amount"));
+		CPPUNIT_ASSERT(out.data->getObject("nested")->getValue<bool>("ok"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), out.data->getArray("items")->size());
+		CPPUNIT_ASSERT_EQUAL(std::string("a"), out.data->getArray("items")->getElement<std::string>(0));
+	}
+
+	void testRoundTripKeepsTimeToTheMicrosecond()
+	{
+		const Event out = CloudEventCodec::decode(CloudEventCodec::encode(sampleEvent()), Big);
+		CPPUNIT_ASSERT_EQUAL(SomeTime, out.time.epochMicroseconds());
+	}
+
+	void testRoundTripKeepsUnicodeAndEscapesInData()
+	{
+		const Event in = sampleEvent();
+		const Event out = CloudEventCodec::decode(CloudEventCodec::encode(in), Big);
+		CPPUNIT_ASSERT_EQUAL(in.data->getValue<std::string>("text"), out.data->getValue<std::string>("text"));
+	}
+
+	void testWireIsCloudEventsStructuredJson()
+	{
+		const std::string wire = CloudEventCodec::encode(sampleEvent());
+		Poco::JSON::Parser parser;
+		Poco::JSON::Object::Ptr o = parser.parse(wire).extract<Poco::JSON::Object::Ptr>();
+		CPPUNIT_ASSERT_EQUAL(std::string("1.0"), o->getValue<std::string>("specversion"));
+		CPPUNIT_ASSERT_EQUAL(std::string("orders.created"), o->getValue<std::string>("type"));
+		CPPUNIT_ASSERT_EQUAL(std::string("acme"), o->getValue<std::string>("tenantid"));
+		CPPUNIT_ASSERT_EQUAL(std::string("corr-42"), o->getValue<std::string>("correlationid"));
+		CPPUNIT_ASSERT_EQUAL(std::string("application/json"), o->getValue<std::string>("datacontenttype"));
+		CPPUNIT_ASSERT_EQUAL(std::string("2023-11-14T22:13:20.123456Z"), o->getValue<std::string>("time"));
+		CPPUNIT_ASSERT_EQUAL(std::string("eu"), o->getValue<std::string>("region"));
+		CPPUNIT_ASSERT(o->isObject("data"));
+	}
+
+	void testEncodeWithPreStringifiedData()
+	{
+		Event in = sampleEvent();
+		const Event out = CloudEventCodec::decode(CloudEventCodec::encode(in, "{\"x\":[1,2,3],\"y\":\"z\"}"), Big);
+		CPPUNIT_ASSERT_EQUAL(std::string("z"), out.data->getValue<std::string>("y"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(3), out.data->getArray("x")->size());
+		CPPUNIT_ASSERT(!out.data->has("orderId"));
+	}
+
+	void testFormatTimeIsRfc3339WithMicrosecondsUtc()
+	{
+		CPPUNIT_ASSERT_EQUAL(std::string("2023-11-14T22:13:20.123456Z"), CloudEventCodec::formatTime(Poco::Timestamp(SomeTime)));
+		CPPUNIT_ASSERT_EQUAL(std::string("2023-11-14T22:13:20.000001Z"), CloudEventCodec::formatTime(Poco::Timestamp(1700000000000001LL)));
+	}
+
+	void testTimeWithOffsetIsNormalisedToUtc()
+	{
+		auto o = envelope();
+		o->set("time", "2023-11-15T00:13:20.123456+02:00");
+		CPPUNIT_ASSERT_EQUAL(SomeTime, CloudEventCodec::decode(str(o), Big).time.epochMicroseconds());
+	}
+
+	void testValidEnvelopeDecodes()
+	{
+		const Event e = CloudEventCodec::decode(str(envelope()), Big);
+		CPPUNIT_ASSERT_EQUAL(std::string("acme"), e.tenantId);
+		CPPUNIT_ASSERT_EQUAL(std::string("corr-1"), e.correlationId);
+		CPPUNIT_ASSERT_EQUAL(SomeTime, e.time.epochMicroseconds());
+		CPPUNIT_ASSERT(e.extensions.empty());
+	}
+
+	void testNonJsonIsRefused()
+	{
+		refused("this is not json");
+		refused("");
+	}
+
+	void testTruncatedJsonIsRefusedWithoutEchoingIt()
+	{
+		const std::string wire = str(envelope());
+		refused(wire.substr(0, wire.find("hunter2") + 7));
+	}
+
+	void testJsonArrayIsRefused()
+	{
+		refused("[" + str(envelope()) + "]");
+	}
+
+	void testMissingSpecversionIsRefused()
+	{
+		auto o = envelope();
+		o->remove("specversion");
+		refusedNaming(str(o), "specversion");
+	}
+
+	void testWrongSpecversionIsRefused()
+	{
+		auto o = envelope();
+		o->set("specversion", "0.3");
+		refusedNaming(str(o), "specversion");
+	}
+
+	void testMissingIdIsRefused()
+	{
+		auto o = envelope();
+		o->remove("id");
+		refusedNaming(str(o), "id");
+	}
+
+	void testEmptyIdIsRefused()
+	{
+		auto o = envelope();
+		o->set("id", "");
+		refusedNaming(str(o), "id");
+	}
+
+	void testMissingSourceIsRefused()
+	{
+		auto o = envelope();
+		o->remove("source");
+		refusedNaming(str(o), "source");
+	}
+
+	void testMissingTypeIsRefused()
+	{
+		auto o = envelope();
+		o->remove("type");
+		refusedNaming(str(o), "type");
+	}
+
+	void testInvalidTopicAsTypeIsRefused()
+	{
+		auto o = envelope();
+		o->set("type", "orders.*");
+		const std::string msg = refused(str(o));
+		CPPUNIT_ASSERT_MESSAGE(msg, namesAttribute(msg, "type") || namesAttribute(msg, "topic"));
+	}
+
+	void testMissingTenantIdIsRefused()
+	{
+		auto o = envelope();
+		o->remove("tenantid");
+		refusedNaming(str(o), "tenantid");
+	}
+
+	void testTenantIdWithDotIsRefused()
+	{
+		auto o = envelope();
+		o->set("tenantid", "acme.evil");
+		refusedNaming(str(o), "tenantid");
+	}
+
+	void testNonObjectDataIsRefused()
+	{
+		auto o = envelope();
+		Poco::JSON::Array::Ptr arr(new Poco::JSON::Array);
+		arr->add(1);
+		o->set("data", arr);
+		refusedNaming(str(o), "data");
+		o->set("data", 5);
+		refusedNaming(str(o), "data");
+	}
+
+	void testStringDataIsRefusedWithoutEchoingIt()
+	{
+		auto o = envelope();
+		o->set("data", "hunter2");
+		refusedNaming(str(o), "data");
+	}
+
+	void testBadTimeIsRefused()
+	{
+		for (const char* t : {"yesterday", "2023-13-45T99:99:99Z", "", "1700000000"})
+		{
+			auto o = envelope();
+			o->set("time", t);
+			refusedNaming(str(o), "time");
+		}
+		auto o = envelope();
+		o->set("time", 1700000000);
+		refusedNaming(str(o), "time");
+	}
+
+	void testNonStringExtensionIsRefused()
+	{
+		auto o = envelope();
+		o->set("myext", 5);
+		const std::string msg = refused(str(o));
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "myext"));
+		auto p = envelope();
+		Poco::JSON::Array::Ptr arr(new Poco::JSON::Array);
+		arr->add("hunter2");
+		p->set("secretext", arr);
+		const std::string msg2 = refused(str(p));
+		CPPUNIT_ASSERT_MESSAGE(msg2, contains(msg2, "secretext"));
+	}
+
+	void testTooManyExtensionsAreRefused()
+	{
+		auto o = envelope();
+		for (std::size_t i = 0; i < CloudEventCodec::MaxExtensions + 8; ++i)
+			o->set("ext" + std::to_string(i), "v");
+		refused(str(o));
+	}
+
+	void testSomeExtensionsAreAccepted()
+	{
+		auto o = envelope();
+		for (int i = 0; i < 10; ++i)
+			o->set("ext" + std::to_string(i), "v" + std::to_string(i));
+		const Event e = CloudEventCodec::decode(str(o), Big);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(10), e.extensions.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("v7"), e.extensions.at("ext7"));
+	}
+
+	void testEnvelopeOverMaxBytesIsRefused()
+	{
+		const std::string wire = str(envelope());
+		refused(wire, wire.size() - 1);
+		CloudEventCodec::decode(wire, wire.size()); // exactly at the limit is fine
+	}
+
+	void testDeeplyNestedDataIsRefused()
+	{
+		std::string deep = str(envelope());
+		std::string nested;
+		for (int i = 0; i < 200; ++i)
+			nested += "{\"a\":";
+		nested += "1";
+		for (int i = 0; i < 200; ++i)
+			nested += "}";
+		deep.replace(deep.find("\"data\":{") + 7, std::string("{\"n\":1,\"password\":\"hunter2\"}").size(), nested);
+		refused(deep);
+	}
+
+	void testTimeBeforeEpochIsRefused()
+	{
+		auto o = envelope();
+		o->set("time", "1013-01-01T00:00:00.000000Z");
+		refusedNaming(str(o), "time");
+	}
+
+	void testRefusalNeverContainsDataValue()
+	{
+		// Each broken envelope carries data.password = hunter2; refused() checks the message.
+		auto a = envelope();
+		a->set("tenantid", "bad.tenant");
+		refused(str(a));
+		auto b = envelope();
+		b->set("time", "not-a-time");
+		refused(str(b));
+		auto c = envelope();
+		c->set("specversion", 2);
+		refused(str(c));
+		refused(str(envelope()), 20);
+	}
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(CodecTest);

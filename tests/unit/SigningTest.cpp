@@ -1,0 +1,302 @@
+// Suite ID: unit.signing
+//
+// SigningTest.cpp
+//
+// Signed envelopes: HMAC over the canonical envelope, key ids for rotation,
+// configuration refusals, and the bus dropping unsigned, tampered and
+// unknown-key events before any handler sees them.
+//
+#include "BusTestSupport.h"
+#include "eventbus/EnvelopeSigner.h"
+#include "eventbus/EventBus.h"
+#include "eventbus/Exceptions.h"
+#include <Poco/JSON/Parser.h>
+#include <Poco/Util/MapConfiguration.h>
+#include <cppunit/extensions/HelperMacros.h>
+#include <sstream>
+
+using namespace eventbus;
+using namespace eventbus::test;
+
+namespace {
+
+const std::string KeyA = "key-a-0123456789abcdef0123456789abcdef";
+const std::string KeyB = "key-b-0123456789abcdef0123456789abcdef";
+const std::string KeyC = "key-c-0123456789abcdef0123456789abcdef";
+
+std::string compact(const Poco::JSON::Object::Ptr& data)
+{
+	std::ostringstream out;
+	data->stringify(out);
+	return out.str();
+}
+
+Event signedEvent(const EnvelopeSigner& signer)
+{
+	Event e = handMadeEvent("acme", "orders.created");
+	e.data = payload("amount", 10);
+	signer.sign(e, compact(e.data));
+	return e;
+}
+
+/// A copy whose data is a fresh object (the original shares its data).
+Event withData(const Event& e, const std::string& key, const Poco::Dynamic::Var& value)
+{
+	Event copy = e;
+	Poco::JSON::Parser parser;
+	copy.data = parser.parse(compact(e.data)).extract<Poco::JSON::Object::Ptr>();
+	copy.data->set(key, value);
+	return copy;
+}
+
+std::unique_ptr<EnvelopeSigner> signerFrom(const std::map<std::string, std::string>& keys, const std::string& env)
+{
+	Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
+	for (const auto& kv : keys)
+		config->setString(kv.first, kv.second);
+	return EnvelopeSigner::fromConfig(*config, env);
+}
+
+std::unique_ptr<EventBus> bus(const std::string& transport, const std::map<std::string, std::string>& overrides)
+{
+	return std::unique_ptr<EventBus>(new EventBus(*makeConfig(transport, overrides)));
+}
+
+} // namespace
+
+class SigningTest : public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(SigningTest);
+	CPPUNIT_TEST(testSignedEventVerifies);
+	CPPUNIT_TEST(testSignatureTravelsAsExtensions);
+	CPPUNIT_TEST(testSignatureSurvivesTheCodec);
+	CPPUNIT_TEST(testTamperedDataIsBadSignature);
+	CPPUNIT_TEST(testTamperedTenantIsBadSignature);
+	CPPUNIT_TEST(testTamperedTimeIsBadSignature);
+	CPPUNIT_TEST(testAddedExtensionIsBadSignature);
+	CPPUNIT_TEST(testUnsignedEventIsReported);
+	CPPUNIT_TEST(testUnknownKeyIdIsReported);
+	CPPUNIT_TEST(testOtherKeyUnderSameIdIsBadSignature);
+	CPPUNIT_TEST(testRotationAcceptsOldKeyListedUnderKeys);
+	CPPUNIT_TEST(testCanonicalFormIsUnambiguous);
+	CPPUNIT_TEST(testNoSignerWhenNotConfiguredOutsideProduction);
+	CPPUNIT_TEST(testProductionWithoutKeyIsRefused);
+	CPPUNIT_TEST(testProductionMayOptOut);
+	CPPUNIT_TEST(testUnresolvedEnvReferenceIsNoKey);
+	CPPUNIT_TEST(testShortKeyIsRefusedWithoutEchoingIt);
+	CPPUNIT_TEST(testShortVerificationKeyIsRefused);
+	CPPUNIT_TEST(testRequiredWithoutKeyRefusesBus);
+	CPPUNIT_TEST(testSigningBusDeliversItsOwnEvents);
+	CPPUNIT_TEST(testSigningBusDropsUnsignedEvent);
+	CPPUNIT_TEST(testSigningBusDropsTamperedEvent);
+	CPPUNIT_TEST(testBusAcceptsRotatedKeyAndDropsUnknownKey);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void testSignedEventVerifies()
+	{
+		EnvelopeSigner signer("k1", KeyA, {});
+		CPPUNIT_ASSERT_EQUAL(std::string(), signer.verify(signedEvent(signer)));
+	}
+
+	void testSignatureTravelsAsExtensions()
+	{
+		EnvelopeSigner signer("k1", KeyA, {});
+		const Event e = signedEvent(signer);
+		CPPUNIT_ASSERT_EQUAL(std::string("k1"), e.extensions.at(EnvelopeSigner::KeyIdAttribute));
+		CPPUNIT_ASSERT(e.extensions.at(EnvelopeSigner::SignatureAttribute).size() >= 40); // base64 of 32 bytes
+	}
+
+	void testSignatureSurvivesTheCodec()
+	{
+		EnvelopeSigner signer("k1", KeyA, {});
+		const Event e = signedEvent(signer);
+		const Event back = CloudEventCodec::decode(CloudEventCodec::encode(e), 1 << 20);
+		CPPUNIT_ASSERT_EQUAL(std::string(), signer.verify(back));
+	}
+
+	void testTamperedDataIsBadSignature()
+	{
+		EnvelopeSigner signer("k1", KeyA, {});
+		CPPUNIT_ASSERT_EQUAL(std::string("bad-signature"), signer.verify(withData(signedEvent(signer), "amount", 1000000)));
+	}
+
+	void testTamperedTenantIsBadSignature()
+	{
+		EnvelopeSigner signer("k1", KeyA, {});
+		Event e = signedEvent(signer);
+		e.tenantId = "globex";
+		CPPUNIT_ASSERT_EQUAL(std::string("bad-signature"), signer.verify(e));
+	}
+
+	void testTamperedTimeIsBadSignature()
+	{
+		EnvelopeSigner signer("k1", KeyA, {});
+		Event e = signedEvent(signer);
+		e.time += Poco::Timespan(1, 0);
+		CPPUNIT_ASSERT_EQUAL(std::string("bad-signature"), signer.verify(e));
+	}
+
+	void testAddedExtensionIsBadSignature()
+	{
+		EnvelopeSigner signer("k1", KeyA, {});
+		Event e = signedEvent(signer);
+		e.extensions["idempotencykey"] = "replayed";
+		CPPUNIT_ASSERT_EQUAL(std::string("bad-signature"), signer.verify(e));
+	}
+
+	void testUnsignedEventIsReported()
+	{
+		EnvelopeSigner signer("k1", KeyA, {});
+		CPPUNIT_ASSERT_EQUAL(std::string("unsigned"), signer.verify(handMadeEvent("acme", "orders.created")));
+	}
+
+	void testUnknownKeyIdIsReported()
+	{
+		EnvelopeSigner old("old", KeyA, {});
+		EnvelopeSigner current("new", KeyB, {});
+		CPPUNIT_ASSERT_EQUAL(std::string("unknown-key"), current.verify(signedEvent(old)));
+	}
+
+	void testOtherKeyUnderSameIdIsBadSignature()
+	{
+		EnvelopeSigner a("k1", KeyA, {});
+		EnvelopeSigner b("k1", KeyB, {});
+		CPPUNIT_ASSERT_EQUAL(std::string("bad-signature"), b.verify(signedEvent(a)));
+	}
+
+	void testRotationAcceptsOldKeyListedUnderKeys()
+	{
+		EnvelopeSigner old("old", KeyA, {});
+		EnvelopeSigner current("new", KeyB, {{"old", KeyA}});
+		CPPUNIT_ASSERT_EQUAL(std::string(), current.verify(signedEvent(old)));
+		CPPUNIT_ASSERT_EQUAL(std::string(), current.verify(signedEvent(current)));
+	}
+
+	void testCanonicalFormIsUnambiguous()
+	{
+		Event a = handMadeEvent("ab", "orders.created");
+		Event b = a;
+		a.correlationId = "c";
+		b.tenantId = "a";
+		b.correlationId = "bc";
+		CPPUNIT_ASSERT(EnvelopeSigner::canonical(a, "{}") != EnvelopeSigner::canonical(b, "{}"));
+		Event c = a;
+		c.extensions["x"] = "1";
+		Event d = a;
+		d.extensions["x1"] = "";
+		CPPUNIT_ASSERT(EnvelopeSigner::canonical(c, "{}") != EnvelopeSigner::canonical(d, "{}"));
+	}
+
+	void testNoSignerWhenNotConfiguredOutsideProduction()
+	{
+		CPPUNIT_ASSERT(!signerFrom({}, "test"));
+		CPPUNIT_ASSERT(signerFrom({{"eventbus.security.signing.key", KeyA}}, "test") != nullptr);
+	}
+
+	void testProductionWithoutKeyIsRefused()
+	{
+		const std::string msg = expectThrow<ConfigException>([] { signerFrom({}, "production"); });
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "eventbus.security.signing.key"));
+	}
+
+	void testProductionMayOptOut()
+	{
+		CPPUNIT_ASSERT(!signerFrom({{"eventbus.security.signing.required", "false"}}, "production"));
+	}
+
+	void testUnresolvedEnvReferenceIsNoKey()
+	{
+		::unsetenv("EVENTBUS_UNIT_NO_SUCH_KEY");
+		const std::string msg = expectThrow<ConfigException>([] {
+			signerFrom({{"eventbus.security.signing.key", "${system.env.EVENTBUS_UNIT_NO_SUCH_KEY}-padding-to-32-characters"}},
+				"production");
+		});
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "eventbus.security.signing.key"));
+	}
+
+	void testShortKeyIsRefusedWithoutEchoingIt()
+	{
+		const std::string msg = expectThrow<ConfigException>([] {
+			signerFrom({{"eventbus.security.signing.key", "tooshort-s3cr3t"}}, "test");
+		});
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "eventbus.security.signing.key"));
+		CPPUNIT_ASSERT_MESSAGE(msg, !contains(msg, "s3cr3t"));
+	}
+
+	void testShortVerificationKeyIsRefused()
+	{
+		const std::string msg = expectThrow<ConfigException>([] {
+			signerFrom({{"eventbus.security.signing.key", KeyA}, {"eventbus.security.signing.keys.old", "short-s3cr3t"}}, "test");
+		});
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "eventbus.security.signing.keys.old"));
+		CPPUNIT_ASSERT_MESSAGE(msg, !contains(msg, "s3cr3t"));
+	}
+
+	void testRequiredWithoutKeyRefusesBus()
+	{
+		const std::string msg = expectThrow<ConfigException>([] {
+			bus("loopback", {{"eventbus.security.signing.required", "true"}});
+		});
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "eventbus.security.signing.key"));
+	}
+
+	void testSigningBusDeliversItsOwnEvents()
+	{
+		Collector got;
+		auto b = bus("loopback", {{"eventbus.security.signing.key", KeyA}});
+		b->subscribe("orders.created", got.handler(), TenantScope::tenant("acme"));
+		b->publish("orders.created", payload("a", 1), "acme");
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), got.size());
+		CPPUNIT_ASSERT(got.at(0).extensions.count(EnvelopeSigner::SignatureAttribute) == 1);
+	}
+
+	void testSigningBusDropsUnsignedEvent()
+	{
+		Collector got;
+		auto b = bus("loopback", {{"eventbus.security.signing.key", KeyA}});
+		b->subscribe("orders.created", got.handler(), TenantScope::tenant("acme"));
+		const auto dropped = b->metrics().counterValue(Metrics::Dropped);
+		b->transport().publish(outbound(b->channelFor("acme", "orders.created"), handMadeEvent("acme", "orders.created")));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), got.size());
+		CPPUNIT_ASSERT_EQUAL(dropped + 1, b->metrics().counterValue(Metrics::Dropped));
+	}
+
+	void testSigningBusDropsTamperedEvent()
+	{
+		Collector got;
+		auto b = bus("loopback", {{"eventbus.security.signing.key", KeyA}});
+		b->subscribe("orders.created", got.handler(), TenantScope::tenant("acme"));
+		b->publish("orders.created", payload("amount", 10), "acme");
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), got.size());
+		Event forged = withData(got.at(0), "amount", 1000000);
+		forged.id = freshId(); // not a duplicate: only the signature can stop it
+		b->transport().publish(outbound(b->channelFor("acme", "orders.created"), forged));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), got.size());
+	}
+
+	void testBusAcceptsRotatedKeyAndDropsUnknownKey()
+	{
+		const std::string topic = "signing.rotation";
+		const std::string tenant = "sig-rot";
+		Collector onNew, onStranger;
+		auto publisher = bus("memory", {{"eventbus.security.signing.key", KeyA}, {"eventbus.security.signing.keyId", "a"}});
+		auto rotated = bus("memory", {{"eventbus.security.signing.key", KeyB}, {"eventbus.security.signing.keyId", "b"},
+			{"eventbus.security.signing.keys.a", KeyA}});
+		auto stranger = bus("memory", {{"eventbus.security.signing.key", KeyC}, {"eventbus.security.signing.keyId", "c"}});
+		rotated->subscribe(topic, onNew.handler(), TenantScope::tenant(tenant));
+		stranger->subscribe(topic, onStranger.handler(), TenantScope::tenant(tenant));
+
+		const Receipt fromA = publisher->publish(topic, payload("from", "a"), tenant);
+		CPPUNIT_ASSERT(onNew.waitFor(1));
+		CPPUNIT_ASSERT_EQUAL(fromA.messageId, onNew.at(0).id);
+		// The stranger's own event, published after, proves A's was processed (and dropped).
+		const Receipt fromC = stranger->publish(topic, payload("from", "c"), tenant);
+		CPPUNIT_ASSERT(onStranger.waitFor(1));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), onStranger.size());
+		CPPUNIT_ASSERT_EQUAL(fromC.messageId, onStranger.at(0).id);
+		CPPUNIT_ASSERT(stranger->metrics().counterValue(Metrics::Dropped) >= 1);
+	}
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(SigningTest);

@@ -5,6 +5,7 @@
 #include "eventbus/Exceptions.h"
 #include "eventbus/Names.h"
 #include "eventbus/Plugin.h"
+#include <algorithm>
 #include <vector>
 
 namespace eventbus {
@@ -19,7 +20,11 @@ void LoopbackTransport::stop()
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	_stopped = true;
-	for (auto& entry : _entries) entry.second->active = false;
+	for (auto& entry : _entries)
+	{
+		std::lock_guard<std::mutex> entryLock(entry.second->mutex);
+		entry.second->active = false;
+	}
 	_entries.clear();
 }
 
@@ -40,7 +45,12 @@ void LoopbackTransport::publish(const OutboundMessage& message)
 	InboundMessage inbound{message.channel, message.wire, nullptr};
 	for (const auto& target : targets)
 	{
-		if (!target->active) continue;
+		{
+			std::lock_guard<std::mutex> lock(target->mutex);
+			if (!target->active) continue;
+			++target->inflight;
+			target->callers.push_back(std::this_thread::get_id());
+		}
 		try
 		{
 			target->callback(inbound);
@@ -49,6 +59,12 @@ void LoopbackTransport::publish(const OutboundMessage& message)
 		{
 			// The bus catches handler errors; a publisher never sees a subscriber's.
 		}
+		{
+			std::lock_guard<std::mutex> lock(target->mutex);
+			--target->inflight;
+			target->callers.erase(std::find(target->callers.begin(), target->callers.end(), std::this_thread::get_id()));
+		}
+		target->idle.notify_all();
 	}
 }
 
@@ -66,11 +82,20 @@ std::uint64_t LoopbackTransport::subscribe(const ChannelSubscription& subscripti
 
 void LoopbackTransport::unsubscribe(std::uint64_t id)
 {
-	std::lock_guard<std::mutex> lock(_mutex);
-	auto it = _entries.find(id);
-	if (it == _entries.end()) return;
-	it->second->active = false;
-	_entries.erase(it);
+	std::shared_ptr<Entry> entry;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		auto it = _entries.find(id);
+		if (it == _entries.end()) return;
+		entry = it->second;
+		_entries.erase(it);
+	}
+	std::unique_lock<std::mutex> lock(entry->mutex);
+	entry->active = false;
+	const std::thread::id self = std::this_thread::get_id();
+	entry->idle.wait(lock, [&]() {
+		return entry->inflight == 0 || std::find(entry->callers.begin(), entry->callers.end(), self) != entry->callers.end();
+	});
 }
 
 TransportHealth LoopbackTransport::health()

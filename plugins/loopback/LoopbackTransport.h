@@ -4,7 +4,9 @@
 #pragma once
 
 #include "eventbus/Transport.h"
-#include <atomic>
+#include <condition_variable>
+#include <thread>
+#include <vector>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,11 +30,17 @@ public:
 	TransportHealth health() override;
 
 private:
+	// `active`, `inflight` and `callers` let unsubscribe wait for a callback
+	// running on another thread (not for one it is called from).
 	struct Entry
 	{
 		ChannelSubscription subscription;
 		DeliveryCallback callback;
-		std::atomic<bool> active{true};
+		std::mutex mutex;
+		std::condition_variable idle;
+		bool active = true;
+		int inflight = 0;
+		std::vector<std::thread::id> callers;
 	};
 	std::mutex _mutex;
 	std::map<std::uint64_t, std::shared_ptr<Entry>> _entries;

@@ -15,7 +15,8 @@ namespace eventbus {
 POCO_DECLARE_EXCEPTION(, EventBusException, Poco::RuntimeException)
 
 /// Bad input: an invalid name, malformed or oversized payload, a malformed envelope.
-/// The message starts with the field name, e.g. "tenantId: ...".
+/// The message starts with the field name, e.g. "tenantId: ...", or with
+/// "envelope:" and the attribute for a message refused by the codec.
 POCO_DECLARE_EXCEPTION(, ValidationException, EventBusException)
 
 /// A configured policy refuses the operation (env policy, cross-tenant scope).

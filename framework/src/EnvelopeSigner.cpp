@@ -143,10 +143,8 @@ std::string EnvelopeSigner::verify(const Event& event) const
 	if (signature == event.extensions.end() || keyId == event.extensions.end()) return "unsigned";
 	auto key = _keys.find(keyId->second);
 	if (key == _keys.end()) return "unknown-key";
-	std::ostringstream data;
-	if (event.data) event.data->stringify(data);
-	else data << "{}";
-	if (!constantTimeEquals(mac(key->second, canonical(event, data.str())), signature->second)) return "bad-signature";
+	const std::string data = event.data ? CloudEventCodec::encodeData(*event.data) : std::string("{}");
+	if (!constantTimeEquals(mac(key->second, canonical(event, data)), signature->second)) return "bad-signature";
 	return {};
 }
 

@@ -140,7 +140,11 @@ double Histogram::quantile(double q) const
 
 std::string Metrics::key(const std::string& name, const Labels& labels)
 {
-	std::string k = name;
+	std::size_t size = name.size();
+	for (const auto& label : labels) size += label.first.size() + label.second.size() + 2;
+	std::string k;
+	k.reserve(size);
+	k.append(name);
 	for (const auto& label : labels)
 	{
 		k.append(1, '\x1f').append(label.first).append(1, '=').append(label.second);
@@ -150,14 +154,20 @@ std::string Metrics::key(const std::string& name, const Labels& labels)
 
 Counter& Metrics::counter(const std::string& name, const Labels& labels)
 {
-	Labels sortedLabels = sorted(labels);
-	std::string k = key(name, sortedLabels);
+	// Labels usually come sorted: copy and sort only when they are not.
+	const bool isSorted = std::is_sorted(labels.begin(), labels.end());
+	Labels sortedLabels;
+	if (!isSorted) sortedLabels = sorted(labels);
+	const Labels& use = isSorted ? labels : sortedLabels;
+	std::string k = key(name, use);
 	std::lock_guard<std::mutex> lock(_mutex);
+	auto it = _series.find(k);
+	if (it != _series.end() && it->second.counter) return *it->second.counter;
 	Series& series = _series[k];
 	if (!series.counter)
 	{
 		series.name = name;
-		series.labels = std::move(sortedLabels);
+		series.labels = use;
 		series.counter.reset(new Counter);
 	}
 	return *series.counter;
@@ -165,14 +175,19 @@ Counter& Metrics::counter(const std::string& name, const Labels& labels)
 
 Histogram& Metrics::histogram(const std::string& name, const Labels& labels)
 {
-	Labels sortedLabels = sorted(labels);
-	std::string k = key(name, sortedLabels);
+	const bool isSorted = std::is_sorted(labels.begin(), labels.end());
+	Labels sortedLabels;
+	if (!isSorted) sortedLabels = sorted(labels);
+	const Labels& use = isSorted ? labels : sortedLabels;
+	std::string k = key(name, use);
 	std::lock_guard<std::mutex> lock(_mutex);
+	auto it = _series.find(k);
+	if (it != _series.end() && it->second.histogram) return *it->second.histogram;
 	Series& series = _series[k];
 	if (!series.histogram)
 	{
 		series.name = name;
-		series.labels = std::move(sortedLabels);
+		series.labels = use;
 		series.histogram.reset(new Histogram);
 	}
 	return *series.histogram;

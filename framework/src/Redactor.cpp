@@ -4,6 +4,7 @@
 #include "eventbus/Redactor.h"
 #include <Poco/JSON/Parser.h>
 #include <Poco/String.h>
+#include <set>
 #include <sstream>
 
 namespace eventbus {
@@ -39,21 +40,39 @@ std::vector<std::string> Redactor::defaultKeys()
 
 Redactor::Redactor(const std::vector<std::string>& keys)
 {
+	std::set<std::string> unique;
 	for (const auto& key : keys)
 	{
 		std::string n = normalize(Poco::trim(key));
-		if (!n.empty()) _keys.insert(n);
+		if (!n.empty()) unique.insert(n);
 	}
+	_keys.assign(unique.begin(), unique.end());
 }
 
 bool Redactor::isSensitive(const std::string& key) const
 {
 	// A key is sensitive when it is a listed key or ends with one
-	// (userPassword, db_password, github_token).
-	std::string n = normalize(key);
+	// (userPassword, db_password, github_token). Every key of every published
+	// event passes here, so the normalised suffix is compared in place,
+	// walking back from the end, without building the normalised copy; the
+	// last normalised character rules out most listed keys at once.
+	std::size_t end = key.size();
+	while (end > 0 && (key[end - 1] == '_' || key[end - 1] == '-')) --end;
+	if (end == 0) return false; // normalises to "", which no listed key is
+	const char last = static_cast<char>(std::tolower(static_cast<unsigned char>(key[end - 1])));
 	for (const auto& k : _keys)
 	{
-		if (n.size() >= k.size() && n.compare(n.size() - k.size(), k.size(), k) == 0) return true;
+		if (k.back() != last) continue;
+		std::size_t i = key.size();
+		std::size_t j = k.size();
+		while (j > 0 && i > 0)
+		{
+			const char c = key[--i];
+			if (c == '_' || c == '-') continue;
+			if (static_cast<char>(std::tolower(static_cast<unsigned char>(c))) != k[j - 1]) break;
+			--j;
+		}
+		if (j == 0) return true;
 	}
 	return false;
 }

@@ -195,9 +195,8 @@ ReplyPtr RedisConnection::pollReply(const Poco::Timespan& timeout)
 		std::size_t received = 0;
 		try
 		{
-			if (!_socket->waitReadable(Poco::Timespan(remaining.count())))
+			if (!_socket->receiveWithin(_buffer.data(), _buffer.size(), Poco::Timespan(remaining.count()), received))
 				return nullptr;
-			received = _socket->receive(_buffer.data(), _buffer.size());
 		}
 		catch (...)
 		{

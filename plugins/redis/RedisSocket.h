@@ -36,6 +36,11 @@ public:
 	/// Reads what is available, at most `length` bytes; 0 means the peer closed.
 	virtual std::size_t receive(char* buffer, std::size_t length) = 0;
 
+	/// Waits up to `timeout` for bytes and reads what is available (at most
+	/// `length`): false when nothing came in time, else true with the count in
+	/// `received` (0: the peer closed). By default waitReadable(), then receive().
+	virtual bool receiveWithin(char* buffer, std::size_t length, const Poco::Timespan& timeout, std::size_t& received);
+
 	virtual void close() noexcept = 0;
 };
 
@@ -50,10 +55,12 @@ public:
 	void sendAll(const char* data, std::size_t length) override;
 	bool waitReadable(const Poco::Timespan& timeout) override;
 	std::size_t receive(char* buffer, std::size_t length) override;
+	bool receiveWithin(char* buffer, std::size_t length, const Poco::Timespan& timeout, std::size_t& received) override;
 	void close() noexcept override;
 
 private:
 	Poco::Net::StreamSocket _socket;
+	Poco::Timespan _ioTimeout; // SO_RCVTIMEO / SO_SNDTIMEO
 };
 
 } // namespace eventbus

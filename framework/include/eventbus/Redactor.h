@@ -40,7 +40,7 @@ public:
 
 private:
 	Poco::Dynamic::Var redactValue(const Poco::Dynamic::Var& value, std::size_t& masked) const;
-	std::set<std::string> _keys; // lower case
+	std::vector<std::string> _keys; // normalised, sorted, unique; a flat list for the scan of every key
 };
 
 } // namespace eventbus

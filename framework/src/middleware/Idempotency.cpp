@@ -15,9 +15,7 @@ void IdempotencyWindow::evict(const Poco::Timestamp& now)
 {
 	while (!_order.empty() && (_seen.size() > _maxEntries || now - _order.front().first > _window.totalMicroseconds()))
 	{
-		auto it = _seen.find(_order.front().second);
-		// A key re-recorded later has a newer entry further back; erase only
-		// the entry this order slot stands for.
+		auto it = _seen.find(*_order.front().second);
 		if (it != _seen.end() && it->second == _order.front().first) _seen.erase(it);
 		_order.pop_front();
 	}
@@ -29,8 +27,9 @@ bool IdempotencyWindow::seenBefore(const std::string& key, const Poco::Timestamp
 	evict(now);
 	auto it = _seen.find(key);
 	if (it != _seen.end()) return true;
-	_seen.emplace(key, now);
-	_order.emplace_back(now, key);
+	// The key is stored once, in the map; the order slot refers to it.
+	auto inserted = _seen.emplace(key, now).first;
+	_order.emplace_back(now, &inserted->first);
 	evict(now);
 	return false;
 }
@@ -68,7 +67,7 @@ bool Idempotency::onDeliver(DeliveryContext& context)
 	std::string key = std::to_string(context.subscription);
 	auto idempotencyKey = context.event.extensions.find("idempotencykey");
 	if (idempotencyKey != context.event.extensions.end())
-		key.append("/k/").append(idempotencyKey->second);
+		key.append("/k/").append(context.event.tenantId).append(1, '/').append(idempotencyKey->second); // keys are per tenant
 	else
 		key.append("/i/").append(context.event.id);
 	if (_window.seenBefore(key, now))

@@ -28,7 +28,9 @@ private:
 	Poco::Timespan _window;
 	mutable std::mutex _mutex;
 	std::unordered_map<std::string, Poco::Timestamp> _seen;
-	std::deque<std::pair<Poco::Timestamp, std::string>> _order;
+	// Oldest first; each slot points at the key of its own entry in _seen
+	// (stable until that entry is erased, which only its slot does).
+	std::deque<std::pair<Poco::Timestamp, const std::string*>> _order;
 };
 
 /// Drops a delivery whose message id this subscription already received

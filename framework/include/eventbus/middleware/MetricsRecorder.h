@@ -5,6 +5,9 @@
 
 #include "eventbus/Metrics.h"
 #include "eventbus/Middleware.h"
+#include <mutex>
+#include <string>
+#include <unordered_map>
 
 namespace eventbus {
 
@@ -19,9 +22,25 @@ public:
 	void afterPublish(const PublishContext& context, bool ok) override;
 	bool onDeliver(DeliveryContext& context) override;
 private:
+	struct Series
+	{
+		std::string transport;
+		Counter* counter = nullptr;
+		Histogram* histogram = nullptr;
+	};
+	// topic -> tenant ("" without the tenant label) -> series
+	using Cache = std::unordered_map<std::string, std::unordered_map<std::string, Series>>;
+
 	Labels labels(const std::string& transport, const Event& event) const;
+	/// The series of one (transport, topic[, tenant]), looked up in the
+	/// registry once and then kept.
+	std::pair<Counter*, Histogram*> series(Cache& cache, const char* counterName, const char* histogramName,
+		const std::string& transport, const Event& event);
 	Metrics& _metrics;
 	bool _tenantLabel;
+	std::mutex _mutex;
+	Cache _published;
+	Cache _delivered;
 };
 
 } // namespace eventbus

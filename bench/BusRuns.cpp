@@ -1,0 +1,284 @@
+//
+// BusRuns.cpp
+//
+#include "BusRuns.h"
+#include "eventbus/EventBus.h"
+#include <Poco/NumberParser.h>
+#include <atomic>
+#include <deque>
+#include <future>
+#include <stdexcept>
+#include <thread>
+
+namespace eventbus {
+namespace bench {
+
+namespace {
+
+const std::size_t MaxErrors = 100;
+
+std::size_t warmupOf(std::size_t events)
+{
+	return std::min<std::size_t>(2000, std::max<std::size_t>(100, events / 10));
+}
+
+// A subscription that counts deliveries and remembers when the last came.
+struct Counter
+{
+	std::atomic<std::uint64_t> delivered{0};
+	std::atomic<std::int64_t> last{0};
+};
+
+// Publishes probes until the subscription delivers one: Pub/Sub drops what
+// is published before the server confirmed the subscription.
+void awaitSubscription(EventBus& bus, const Workload& workload, const std::atomic<std::uint64_t>& delivered)
+{
+	const auto deadline = Clock::now() + std::chrono::seconds(10);
+	while (delivered.load() == 0)
+	{
+		if (Clock::now() > deadline) throw std::runtime_error("the subscription delivered nothing within 10 s");
+		bus.publish(Workload::Topic, workload.payload, Workload::Tenant, "probe");
+		for (int i = 0; i < 20 && delivered.load() == 0; ++i)
+			std::this_thread::sleep_for(std::chrono::milliseconds(1));
+	}
+}
+
+// Waits until `target` deliveries, or until none came for `idle`.
+bool awaitDeliveries(const std::atomic<std::uint64_t>& delivered, std::uint64_t target,
+	std::chrono::milliseconds idle = std::chrono::milliseconds(5000))
+{
+	std::uint64_t seen = delivered.load();
+	auto lastProgress = Clock::now();
+	while (seen < target)
+	{
+		std::this_thread::sleep_for(std::chrono::microseconds(200));
+		std::uint64_t now = delivered.load();
+		if (now != seen)
+		{
+			seen = now;
+			lastProgress = Clock::now();
+		}
+		else if (Clock::now() - lastProgress > idle)
+			return false;
+	}
+	return true;
+}
+
+void collect(std::deque<std::future<Receipt>>& futures, std::size_t keep, Measurement& m)
+{
+	while (futures.size() > keep)
+	{
+		try
+		{
+			futures.front().get();
+		}
+		catch (std::exception&)
+		{
+			if (++m.errors > MaxErrors) throw;
+		}
+		futures.pop_front();
+	}
+}
+
+// Accepts every message and keeps none: what is left of a publish is the bus.
+class DiscardTransport: public Transport
+{
+public:
+	std::string name() const override { return "discard"; }
+	bool isInProcess() const override { return false; }
+	void start(const TransportContext&) override {}
+	void stop() override {}
+	void publish(const OutboundMessage&) override {}
+	std::uint64_t subscribe(const ChannelSubscription&, DeliveryCallback) override { return 1; }
+	void unsubscribe(std::uint64_t) override {}
+	TransportHealth health() override { return TransportHealth{true, "discards everything"}; }
+};
+
+} // namespace
+
+BusRuns::BusRuns(const Workload& workload):
+	_workload(workload)
+{
+}
+
+Measurement BusRuns::publishSync(const Poco::Util::AbstractConfiguration& config, std::size_t events) const
+{
+	EventBus bus(config);
+	return publishSync(bus, events);
+}
+
+Measurement BusRuns::publishDiscarded(const Poco::Util::AbstractConfiguration& config, std::size_t events) const
+{
+	EventBus bus(config, std::make_shared<DiscardTransport>());
+	return publishSync(bus, events);
+}
+
+Measurement BusRuns::publishSync(EventBus& bus, std::size_t events) const
+{
+	for (std::size_t i = 0; i < warmupOf(events); ++i)
+		bus.publish(Workload::Topic, _workload.payload, Workload::Tenant);
+	Measurement m;
+	m.latencyUs.reserve(events);
+	const std::int64_t start = nowNanos();
+	for (std::size_t i = 0; i < events; ++i)
+	{
+		const std::int64_t t0 = nowNanos();
+		try
+		{
+			bus.publish(Workload::Topic, _workload.payload, Workload::Tenant);
+		}
+		catch (std::exception&)
+		{
+			if (++m.errors > MaxErrors) throw;
+		}
+		m.latencyUs.push_back(static_cast<double>(nowNanos() - t0) / 1e3);
+	}
+	m.seconds = static_cast<double>(nowNanos() - start) / 1e9;
+	m.events = events;
+	return m;
+}
+
+Measurement BusRuns::publishAsync(const Poco::Util::AbstractConfiguration& config, std::size_t events,
+	std::size_t window) const
+{
+	EventBus bus(config);
+	Measurement m;
+	std::deque<std::future<Receipt>> futures;
+	for (std::size_t i = 0; i < warmupOf(events); ++i)
+	{
+		futures.push_back(bus.publishAsync(Workload::Topic, _workload.payload, Workload::Tenant));
+		collect(futures, window, m);
+	}
+	collect(futures, 0, m);
+	m.errors = 0;
+	const std::int64_t start = nowNanos();
+	for (std::size_t i = 0; i < events; ++i)
+	{
+		futures.push_back(bus.publishAsync(Workload::Topic, _workload.payload, Workload::Tenant));
+		collect(futures, window, m);
+	}
+	collect(futures, 0, m);
+	m.seconds = static_cast<double>(nowNanos() - start) / 1e9;
+	m.events = events;
+	return m;
+}
+
+Measurement BusRuns::endToEnd(const Poco::Util::AbstractConfiguration& config, std::size_t events, bool async,
+	std::size_t window, std::size_t maxInFlight) const
+{
+	EventBus bus(config);
+	Counter counter;
+	bus.subscribe(Workload::Topic, [&counter](const Event&) {
+		counter.last.store(nowNanos(), std::memory_order_relaxed);
+		counter.delivered.fetch_add(1, std::memory_order_release);
+	}, TenantScope::tenant(Workload::Tenant));
+	awaitSubscription(bus, _workload, counter.delivered);
+
+	Measurement m;
+	std::deque<std::future<Receipt>> futures;
+	auto publishMany = [&](std::size_t count, std::uint64_t base) {
+		for (std::size_t i = 0; i < count; ++i)
+		{
+			for (;;)
+			{
+				const std::uint64_t done = counter.delivered.load(std::memory_order_acquire) - base;
+				if (done >= i || i - done < maxInFlight) break;
+				// Keep the pipeline moving while waiting for the subscriber.
+				if (async && !futures.empty()) collect(futures, 0, m);
+				else std::this_thread::sleep_for(std::chrono::microseconds(50));
+			}
+			if (async)
+			{
+				futures.push_back(bus.publishAsync(Workload::Topic, _workload.payload, Workload::Tenant));
+				collect(futures, window, m);
+			}
+			else
+			{
+				try
+				{
+					bus.publish(Workload::Topic, _workload.payload, Workload::Tenant);
+				}
+				catch (std::exception&)
+				{
+					if (++m.errors > MaxErrors) throw;
+				}
+			}
+		}
+		collect(futures, 0, m);
+	};
+
+	// Warm-up: connections, allocator, caches; probes still in flight land here too.
+	awaitDeliveries(counter.delivered, counter.delivered.load() + 1, std::chrono::milliseconds(200));
+	std::uint64_t base = counter.delivered.load();
+	publishMany(warmupOf(events), base);
+	awaitDeliveries(counter.delivered, base + warmupOf(events));
+	m.errors = 0;
+
+	base = counter.delivered.load();
+	const std::int64_t start = nowNanos();
+	publishMany(events, base);
+	const bool complete = awaitDeliveries(counter.delivered, base + events);
+	const std::uint64_t got = counter.delivered.load() - base;
+	m.seconds = static_cast<double>((complete ? counter.last.load() : nowNanos()) - start) / 1e9;
+	m.events = static_cast<std::size_t>(std::min<std::uint64_t>(got, events));
+	m.lost = events - m.events;
+	return m;
+}
+
+Measurement BusRuns::roundTrip(const Poco::Util::AbstractConfiguration& config, std::size_t events, int rate) const
+{
+	const std::size_t warmup = 200;
+	const std::size_t total = warmup + events;
+	std::vector<std::int64_t> sent(total, 0), received(total, 0);
+	std::vector<std::string> correlation(total);
+	for (std::size_t i = 0; i < total; ++i) correlation[i] = "lat-" + std::to_string(i);
+	std::atomic<std::uint64_t> delivered{0};
+	std::atomic<std::uint64_t> timed{0};
+
+	EventBus bus(config);
+	bus.subscribe(Workload::Topic, [&](const Event& event) {
+		const std::int64_t now = nowNanos();
+		delivered.fetch_add(1);
+		unsigned index = 0;
+		if (event.correlationId.compare(0, 4, "lat-") == 0
+			&& Poco::NumberParser::tryParseUnsigned(event.correlationId.substr(4), index) && index < total)
+		{
+			received[index] = now;
+			timed.fetch_add(1, std::memory_order_release);
+		}
+	}, TenantScope::tenant(Workload::Tenant));
+	awaitSubscription(bus, _workload, delivered);
+
+	Measurement m;
+	const auto interval = std::chrono::nanoseconds(1000000000LL / rate);
+	auto next = Clock::now();
+	std::int64_t firstTimed = nowNanos();
+	for (std::size_t i = 0; i < total; ++i)
+	{
+		std::this_thread::sleep_until(next);
+		next += interval;
+		if (i == warmup) firstTimed = nowNanos();
+		sent[i] = nowNanos();
+		try
+		{
+			bus.publish(Workload::Topic, _workload.payload, Workload::Tenant, correlation[i]);
+		}
+		catch (std::exception&)
+		{
+			if (++m.errors > MaxErrors) throw;
+		}
+	}
+	m.seconds = static_cast<double>(nowNanos() - firstTimed) / 1e9;
+	awaitDeliveries(timed, total, std::chrono::milliseconds(3000));
+	bus.close();
+	m.events = events;
+	for (std::size_t i = warmup; i < total; ++i)
+	{
+		if (received[i] == 0) ++m.lost;
+		else m.latencyUs.push_back(static_cast<double>(received[i] - sent[i]) / 1e3);
+	}
+	return m;
+}
+
+} // namespace bench
+} // namespace eventbus

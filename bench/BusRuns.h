@@ -1,0 +1,52 @@
+//
+// BusRuns.h
+//
+// The bus side of the rows: a bus built from a configuration, publishing the
+// workload's payload through the whole chain, with or without a subscriber.
+//
+#pragma once
+
+#include "Workload.h"
+#include <Poco/Util/AbstractConfiguration.h>
+
+namespace eventbus {
+
+class EventBus;
+
+namespace bench {
+
+class BusRuns
+{
+public:
+	explicit BusRuns(const Workload& workload);
+
+	/// `events` x publish(), each confirmed by the transport; records each
+	/// call's latency. No subscriber.
+	Measurement publishSync(const Poco::Util::AbstractConfiguration& config, std::size_t events) const;
+
+	/// The same into a transport that accepts and drops every message (and
+	/// is not in-process, like redis): the bus's own cost per publish.
+	Measurement publishDiscarded(const Poco::Util::AbstractConfiguration& config, std::size_t events) const;
+
+	/// `events` x publishAsync(), at most `window` futures outstanding, every
+	/// future collected. No subscriber.
+	Measurement publishAsync(const Poco::Util::AbstractConfiguration& config, std::size_t events,
+		std::size_t window) const;
+
+	/// Publish -> handler throughput with one subscriber in this process: the
+	/// time from the first publish to the last delivery. The publisher keeps at
+	/// most `maxInFlight` events ahead of the handler (Pub/Sub has no flow
+	/// control; a subscriber too far behind is disconnected by the server).
+	Measurement endToEnd(const Poco::Util::AbstractConfiguration& config, std::size_t events, bool async,
+		std::size_t window, std::size_t maxInFlight) const;
+
+	/// Publish -> handler latency at `rate` events/s, each publish confirmed.
+	Measurement roundTrip(const Poco::Util::AbstractConfiguration& config, std::size_t events, int rate) const;
+
+private:
+	Measurement publishSync(EventBus& bus, std::size_t events) const;
+	const Workload& _workload;
+};
+
+} // namespace bench
+} // namespace eventbus

@@ -1,0 +1,250 @@
+//
+// main.cpp
+//
+// eventbus-bench: the bus against raw hiredis, side by side in one run.
+// See docs/performance.md for what the rows mean and the figures of a run.
+//
+#include "BenchOptions.h"
+#include "BusRuns.h"
+#include "RawRedis.h"
+#include "RedisServerProcess.h"
+#include "Report.h"
+#include "Soak.h"
+#include "Workload.h"
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/Logger.h>
+#include <Poco/Version.h>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+using namespace eventbus;
+using namespace eventbus::bench;
+
+namespace {
+
+struct RowSpec
+{
+	Row row;
+	bool needsRedis = false;
+	std::function<Measurement(std::size_t events)> run;
+};
+
+std::string versionOfPoco()
+{
+	const unsigned v = POCO_VERSION;
+	return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 0xff) + "." + std::to_string((v >> 8) & 0xff);
+}
+
+Row makeRow(const std::string& name, const std::string& description, const std::string& baseline = "",
+	Target target = Target::None, double ratio = 0, bool latency = false)
+{
+	Row row;
+	row.name = name;
+	row.description = description;
+	row.baseline = baseline;
+	row.target = target;
+	row.targetRatio = ratio;
+	row.latencyRow = latency;
+	return row;
+}
+
+std::string commandLine(int argc, char** argv)
+{
+	std::string out = "eventbus-bench";
+	for (int i = 1; i < argc; ++i) out += std::string(" ") + argv[i];
+	return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+	BenchOptions options;
+	try
+	{
+		options = BenchOptions::parse(argc, argv);
+	}
+	catch (std::exception& exc)
+	{
+		std::cerr << "eventbus-bench: " << exc.what() << "\n" << BenchOptions::usage();
+		return 2;
+	}
+	if (options.help)
+	{
+		std::cout << BenchOptions::usage();
+		return 0;
+	}
+	// Warnings and errors of the bus reach stderr; nothing per event is logged at that level.
+	Poco::Logger::root().setChannel(new Poco::ConsoleChannel(std::cerr));
+	Poco::Logger::root().setLevel("warning");
+	Poco::Logger::get("eventbus.bus").setLevel("warning");
+
+	Workload workload = Workload::make(options.payloadBytes);
+	if (options.durationSeconds > 0)
+	{
+		SoakResult result = runSoak(options, std::cerr);
+		printSoak(result, options, options.json, std::cout);
+		return result.ok() ? 0 : 1;
+	}
+
+	const std::string redisEnv = "production";
+	const std::string redisChannel = Workload::channel(redisEnv);
+	// Raw rows publish the very bytes the bus sends: the envelope of the same
+	// payload, signed where the bus row they are compared with signs.
+	const std::string signedWire = workload.wire(true);
+	const std::string publishWire = options.signAll ? signedWire : workload.wire(false);
+	const std::size_t asyncWindow = std::max<std::size_t>(options.batch * 4, 256);
+	const std::size_t maxInFlight = 4000; // below the Redis transport's delivery queue (10000)
+
+	std::unique_ptr<RedisServerProcess> server;
+	RedisAddress address;
+	std::string redisUrl = options.redisUrl;
+	std::string redisFailure;
+
+	BusRuns bus(workload);
+	// Env production, as deployed. It requires signed envelopes unless told
+	// otherwise: the publish-only rows measure the publish path as the issue
+	// defines it (unsigned unless --sign-all); e2e and latency rows sign and verify.
+	auto redisConfig = [&](bool sign) {
+		std::map<std::string, std::string> keys{
+			{"eventbus.redis.url", redisUrl},
+			{"eventbus.redis.pipeline.maxBatch", std::to_string(options.batch)}};
+		if (sign || options.signAll) keys["eventbus.security.signing.key"] = Workload::SigningKey;
+		else keys["eventbus.security.signing.required"] = "false";
+		return busConfig(options, "redis", redisEnv, keys);
+	};
+	auto memoryConfig = [&](const std::string& transport, bool chain) {
+		std::map<std::string, std::string> keys;
+		if (!chain) keys["eventbus.middleware"] = "";
+		return busConfig(options, transport, "test", keys);
+	};
+	std::unique_ptr<RawRedis> raw;
+
+	std::vector<RowSpec> specs;
+	specs.push_back({makeRow("raw-sync", "hiredis redisCommand(PUBLISH) loop on one connection, the bus's envelope bytes"),
+		true, [&](std::size_t n) { return raw->publishSync(redisChannel, publishWire, n); }});
+	specs.push_back({makeRow("redis-sync", std::string("EventBus::publish over redis, full chain, each PUBLISH confirmed") + (options.signAll ? ", signed" : ""),
+		"raw-sync", Target::ThroughputAtLeast, 0.90),
+		true, [&](std::size_t n) { return bus.publishSync(*redisConfig(false), n); }});
+	specs.push_back({makeRow("raw-pipelined", "hiredis redisAppendCommand x batch, then redisGetReply x batch, one connection"),
+		true, [&](std::size_t n) { return raw->publishPipelined(redisChannel, publishWire, n, options.batch); }});
+	specs.push_back({makeRow("redis-async", std::string("EventBus::publishAsync over redis, full chain, every future collected") + (options.signAll ? ", signed" : ""),
+		"raw-pipelined", Target::ThroughputAtLeast, 0.80),
+		true, [&](std::size_t n) { return bus.publishAsync(*redisConfig(false), n, asyncWindow); }});
+	specs.push_back({makeRow("redis-e2e", "publishAsync -> handler in this process over redis: signed, decoded, verified, full chain both ways",
+		"raw-pipelined", Target::ThroughputAtLeast, 0.50),
+		true, [&](std::size_t n) { return bus.endToEnd(*redisConfig(true), n, true, asyncWindow, maxInFlight); }});
+	specs.push_back({makeRow("memory-none", "memory: publish -> handler, eventbus.middleware= (no middleware)"),
+		false, [&](std::size_t n) { return bus.endToEnd(*memoryConfig("memory", false), n, false, 0, maxInFlight); }});
+	specs.push_back({makeRow("memory-full", "memory: publish -> handler, default chain tenant-guard,redaction,idempotency,metrics",
+		"memory-none", Target::ThroughputAtLeast, 0.50),
+		false, [&](std::size_t n) { return bus.endToEnd(*memoryConfig("memory", true), n, false, 0, maxInFlight); }});
+	specs.push_back({makeRow("loopback-none", "loopback: publish -> encode -> decode -> handler, no middleware"),
+		false, [&](std::size_t n) { return bus.endToEnd(*memoryConfig("loopback", false), n, false, 0, maxInFlight); }});
+	specs.push_back({makeRow("loopback-full", "loopback: the same through the default chain", "loopback-none"),
+		false, [&](std::size_t n) { return bus.endToEnd(*memoryConfig("loopback", true), n, false, 0, maxInFlight); }});
+	specs.push_back({makeRow("bus-overhead", "publish() through the default chain into a transport that drops it: the bus's own cost per event (unsigned)"),
+		false, [&](std::size_t n) { return bus.publishDiscarded(*memoryConfig("discard", true), n); }});
+	specs.push_back({makeRow("raw-latency", "hiredis PUBLISH -> a raw SUBSCRIBE connection's reader thread, at --rate",
+		"", Target::None, 0, true),
+		true, [&](std::size_t n) { return RawRedis::roundTrip(address, redisChannel, signedWire, n, options.rate); }});
+	specs.push_back({makeRow("redis-latency", "EventBus::publish -> handler over redis at --rate, signed and verified, full chain",
+		"raw-latency", Target::P99AtMost, 2.0, true),
+		true, [&](std::size_t n) { return bus.roundTrip(*redisConfig(true), n, options.rate); }});
+
+	// A selected row brings its baseline along.
+	std::vector<bool> selected(specs.size(), false);
+	for (std::size_t i = 0; i < specs.size(); ++i)
+	{
+		if (!options.wants(specs[i].row.name)) continue;
+		selected[i] = true;
+		for (std::size_t j = 0; j < specs.size(); ++j)
+			if (specs[j].row.name == specs[i].row.baseline) selected[j] = true;
+	}
+	bool needsRedis = false;
+	for (std::size_t i = 0; i < specs.size(); ++i) needsRedis = needsRedis || (selected[i] && specs[i].needsRedis);
+
+	Report report;
+	report.note("command", commandLine(argc, argv));
+	report.note("machine", std::to_string(std::thread::hardware_concurrency()) + " CPUs, " + cpuModel());
+#ifdef NDEBUG
+	report.note("build", "optimised (NDEBUG)");
+#else
+	report.note("build", "not optimised (no NDEBUG): figures are not representative");
+#endif
+	report.note("versions", "Poco " + versionOfPoco() + ", hiredis " + std::to_string(HIREDIS_MAJOR) + "."
+		+ std::to_string(HIREDIS_MINOR) + "." + std::to_string(HIREDIS_PATCH));
+	report.note("workload", "payload " + std::to_string(workload.payloadJson.size()) + " B JSON, envelope "
+		+ std::to_string(publishWire.size()) + " B (signed " + std::to_string(signedWire.size()) + " B), batch " + std::to_string(options.batch) + ", events/round "
+		+ std::to_string(options.events) + ", rounds " + std::to_string(options.rounds) + ", latency "
+		+ std::to_string(options.latencyEvents) + " events at " + std::to_string(options.rate) + "/s");
+
+	if (needsRedis)
+	{
+		try
+		{
+			if (redisUrl.empty())
+			{
+				server.reset(new RedisServerProcess);
+				redisUrl = server->url();
+			}
+			address = RedisAddress::parse(redisUrl);
+			raw.reset(new RawRedis(address));
+			report.note("redis", address.host + ":" + std::to_string(address.port) + " redis-server "
+				+ redisServerVersion(address) + (server ? " (started by the bench: --save '' --appendonly no)" : ""));
+		}
+		catch (std::exception& exc)
+		{
+			redisFailure = exc.what();
+			report.note("redis", "unavailable: " + redisFailure);
+		}
+	}
+
+	for (std::size_t i = 0; i < specs.size(); ++i)
+		if (selected[i]) report.rows.push_back(specs[i].row);
+
+	bool failed = false;
+	for (int round = 1; round <= options.rounds; ++round)
+	{
+		for (std::size_t i = 0; i < specs.size(); ++i)
+		{
+			if (!selected[i]) continue;
+			Row& row = *report.find(specs[i].row.name);
+			if (!row.failure.empty()) continue;
+			if (specs[i].needsRedis && !redisFailure.empty())
+			{
+				row.failure = "no redis: " + redisFailure;
+				continue;
+			}
+			const std::size_t events = row.latencyRow
+				? std::max<std::size_t>(100, options.latencyEvents / static_cast<std::size_t>(options.rounds))
+				: options.events;
+			std::cerr << "round " << round << "/" << options.rounds << ": " << row.name << " (" << events
+			          << " events)..." << std::flush;
+			try
+			{
+				Measurement m = specs[i].run(events);
+				std::cerr << " " << static_cast<long long>(m.seconds > 0 ? static_cast<double>(m.events) / m.seconds : 0)
+				          << " events/s" << (m.lost ? ", LOST " + std::to_string(m.lost) : std::string()) << std::endl;
+				if (m.lost || m.errors) failed = true;
+				row.add(std::move(m));
+			}
+			catch (std::exception& exc)
+			{
+				std::cerr << " failed: " << exc.what() << std::endl;
+				row.failure = exc.what();
+				row.measured = false;
+				failed = true;
+			}
+		}
+	}
+	if (server) server->stop();
+
+	if (options.json) report.printJson(std::cout);
+	else report.printTable(std::cout);
+	return failed ? 1 : 0;
+}

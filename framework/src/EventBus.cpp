@@ -11,7 +11,6 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Logger.h>
-#include <Poco/UUIDGenerator.h>
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -356,9 +355,7 @@ Poco::Dynamic::Var deepCopy(const Poco::Dynamic::Var& value)
 
 std::string stringify(const Poco::JSON::Object::Ptr& data)
 {
-	std::ostringstream out;
-	data->stringify(out);
-	return out.str();
+	return CloudEventCodec::encodeData(*data);
 }
 
 } // namespace
@@ -391,7 +388,7 @@ std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& t
 	if (!payload) throw ValidationException("payload: must be a JSON object, got null");
 
 	auto event = std::make_shared<Event>();
-	event->id = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+	event->id = CloudEventCodec::newId();
 	event->source = impl.settings.source;
 	event->type = topic;
 	event->tenantId = tenantId;
@@ -400,7 +397,7 @@ std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& t
 	else if (currentEvent && !currentEvent->correlationId.empty())
 		event->correlationId = currentEvent->correlationId; // published from inside a handler
 	else
-		event->correlationId = Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+		event->correlationId = CloudEventCodec::newId();
 	event->data = payload;
 	if (!options.idempotencyKey.empty()) event->extensions["idempotencykey"] = options.idempotencyKey;
 
@@ -510,11 +507,20 @@ std::future<Receipt> EventBus::publishAsync(const std::string& topic, const Poco
 	// The bus outlives every completion: close() stops the transport, which
 	// completes or fails what it still holds before it returns.
 	EventBus* self = this;
-	_impl->transport->publishAsync(pending->message, [self, pending, promise](std::exception_ptr error) {
-		self->complete(*pending, error);
-		if (error) promise->set_exception(error);
-		else promise->set_value(pending->receipt());
-	});
+	try
+	{
+		_impl->transport->publishAsync(pending->message, [self, pending, promise](std::exception_ptr error) {
+			self->complete(*pending, error);
+			if (error) promise->set_exception(error);
+			else promise->set_value(pending->receipt());
+		});
+	}
+	catch (...)
+	{
+		// Not even queued (a full buffer): counted, and thrown like publish().
+		complete(*pending, std::current_exception());
+		throw;
+	}
 	return future;
 }
 

@@ -18,19 +18,6 @@ namespace {
 const char* const PrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
 const char* const JsonContentType = "application/json";
 
-std::string escapeLabelValue(const std::string& value)
-{
-	std::string out;
-	for (char c : value)
-	{
-		if (c == '\\') out += "\\\\";
-		else if (c == '"') out += "\\\"";
-		else if (c == '\n') out += "\\n";
-		else out += c;
-	}
-	return out;
-}
-
 class ResponseHandler: public Poco::Net::HTTPRequestHandler
 {
 public:
@@ -101,13 +88,13 @@ std::string OperationsEndpoints::metricsText()
 	    << "# TYPE eventbus_process_start_time_seconds gauge\n"
 	    << "eventbus_process_start_time_seconds " << std::fixed << std::setprecision(3)
 	    << static_cast<double>(_info.startTime.epochMicroseconds()) / 1e6 << "\n";
-	const std::string transport = escapeLabelValue(_info.transport);
+	const std::string transport = Metrics::escapeLabelValue(_info.transport);
 	out << "# HELP eventbus_transport_ready 1 when the transport is ready (as /health/ready), else 0.\n"
 	    << "# TYPE eventbus_transport_ready gauge\n"
 	    << "eventbus_transport_ready{transport=\"" << transport << "\"} " << (_bus.health().ready ? 1 : 0) << "\n";
 	out << "# HELP eventbus_plugin_info The transport plugin this process loaded.\n"
 	    << "# TYPE eventbus_plugin_info gauge\n"
-	    << "eventbus_plugin_info{transport=\"" << transport << "\",file=\"" << escapeLabelValue(_info.pluginFile)
+	    << "eventbus_plugin_info{transport=\"" << transport << "\",file=\"" << Metrics::escapeLabelValue(_info.pluginFile)
 	    << "\",api_version=\"" << _info.apiVersion << "\"} 1\n";
 	return out.str();
 }

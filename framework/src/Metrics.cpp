@@ -19,7 +19,9 @@ Labels sorted(const Labels& labels)
 	return result;
 }
 
-std::string escapeLabelValue(const std::string& value)
+} // namespace
+
+std::string Metrics::escapeLabelValue(const std::string& value)
 {
 	std::string out;
 	out.reserve(value.size());
@@ -33,6 +35,8 @@ std::string escapeLabelValue(const std::string& value)
 	return out;
 }
 
+namespace {
+
 std::string labelText(const Labels& labels, const std::string& extraName = "", const std::string& extraValue = "")
 {
 	if (labels.empty() && extraName.empty()) return "";
@@ -42,7 +46,7 @@ std::string labelText(const Labels& labels, const std::string& extraName = "", c
 	{
 		if (!first) out += ",";
 		first = false;
-		out += label.first + "=\"" + escapeLabelValue(label.second) + "\"";
+		out += label.first + "=\"" + Metrics::escapeLabelValue(label.second) + "\"";
 	}
 	if (!extraName.empty())
 	{

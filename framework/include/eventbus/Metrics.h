@@ -75,6 +75,9 @@ public:
 	std::uint64_t counterValue(const std::string& name) const;
 	std::uint64_t counterValue(const std::string& name, const Labels& labels) const;
 
+	/// A label value escaped for the Prometheus text format (\\, \", \n).
+	static std::string escapeLabelValue(const std::string& value);
+
 	/// Prometheus text exposition format 0.0.4.
 	std::string toPrometheus() const;
 	/// A human summary, one series per line, for the CLI.

@@ -66,22 +66,45 @@ void MemoryEndpoint::removeCallback(std::uint64_t id)
 	_callbackDone.wait(lock, [&]() { return _running != id; });
 }
 
-void MemoryEndpoint::enqueue(std::uint64_t id, const InboundMessage& message)
+bool MemoryEndpoint::reserve(const std::string& channel)
 {
 	std::unique_lock<std::mutex> lock(_mutex);
-	if (_stopping) return; // a stopped endpoint has no subscriptions left to serve
-	if (_queue.size() >= _capacity)
+	if (_stopping) return false; // a stopped endpoint has no subscriptions left to serve
+	if (_queue.size() + _reserved >= _capacity)
 	{
 		// The endpoint's own thread cannot wait for itself to make room.
 		bool ownThread = std::this_thread::get_id() == _threadId;
-		if (ownThread || !_notFull.wait_for(lock, _enqueueTimeout, [&]() { return _queue.size() < _capacity || _stopping; }))
-			throw OverflowException("memory transport: delivery queue for " + message.channel + " is full ("
+		if (ownThread || !_notFull.wait_for(lock, _enqueueTimeout, [&]() { return _queue.size() + _reserved < _capacity || _stopping; }))
+			throw OverflowException("memory transport: delivery queue for " + channel + " is full ("
 				+ std::to_string(_capacity) + " events, eventbus.memory.queueCapacity)");
-		if (_stopping) return;
+		if (_stopping) return false;
+	}
+	++_reserved;
+	return true;
+}
+
+void MemoryEndpoint::commit(std::uint64_t id, const InboundMessage& message)
+{
+	std::unique_lock<std::mutex> lock(_mutex);
+	--_reserved;
+	if (_stopping)
+	{
+		lock.unlock();
+		_notFull.notify_one();
+		return;
 	}
 	_queue.push_back(Item{id, message});
 	lock.unlock();
 	_notEmpty.notify_one();
+}
+
+void MemoryEndpoint::release()
+{
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		--_reserved;
+	}
+	_notFull.notify_one();
 }
 
 void MemoryEndpoint::run()
@@ -183,20 +206,22 @@ void MemoryBroker::publish(const OutboundMessage& message)
 			if (ChannelName::matches(r.subscription.channel, message.channel))
 				if (auto endpoint = r.endpoint.lock()) targets.emplace_back(endpoint, r.id);
 	}
-	InboundMessage inbound{message.channel, std::string(), message.event};
-	std::string overflow;
-	for (const auto& target : targets)
+	// All or nothing: hold a place in every endpoint before queueing anywhere.
+	std::vector<bool> held(targets.size(), false);
+	try
 	{
-		try
-		{
-			target.first->enqueue(target.second, inbound);
-		}
-		catch (OverflowException& exc)
-		{
-			overflow = exc.message();
-		}
+		for (std::size_t i = 0; i < targets.size(); ++i)
+			held[i] = targets[i].first->reserve(message.channel);
 	}
-	if (!overflow.empty()) throw OverflowException(overflow);
+	catch (...)
+	{
+		for (std::size_t i = 0; i < targets.size(); ++i)
+			if (held[i]) targets[i].first->release();
+		throw;
+	}
+	InboundMessage inbound{message.channel, std::string(), message.event};
+	for (std::size_t i = 0; i < targets.size(); ++i)
+		if (held[i]) targets[i].first->commit(targets[i].second, inbound);
 }
 
 } // namespace eventbus

@@ -41,10 +41,16 @@ public:
 	/// will not run again.
 	void removeCallback(std::uint64_t id);
 
-	/// Queues a message for subscription `id`; waits up to the enqueue timeout
-	/// for room (not when called from this endpoint's own thread), then throws
-	/// OverflowException.
-	void enqueue(std::uint64_t id, const InboundMessage& message);
+	/// Holds one place in the queue for a message to `channel`: waits up to
+	/// the enqueue timeout for room (not when called from this endpoint's own
+	/// thread), then throws OverflowException. False when the endpoint is
+	/// stopping (nothing to deliver to). Every true is followed by exactly one
+	/// commit() or release().
+	bool reserve(const std::string& channel);
+	/// Queues the message for subscription `id` in the place reserve() held.
+	void commit(std::uint64_t id, const InboundMessage& message);
+	/// Gives back a place reserve() held.
+	void release();
 
 private:
 	void run();
@@ -66,6 +72,7 @@ private:
 	std::condition_variable _notFull;
 	std::condition_variable _callbackDone;
 	std::deque<Item> _queue;
+	std::size_t _reserved = 0;  // places held by reserve() and not yet committed
 	std::unordered_map<std::uint64_t, CallbackPtr> _callbacks;
 	std::uint64_t _running = 0;  // id whose callback runs now, 0 if none
 	bool _stopping = false;
@@ -82,8 +89,10 @@ public:
 	std::uint64_t subscribe(const std::shared_ptr<MemoryEndpoint>& endpoint, const ChannelSubscription& subscription);
 	void unsubscribe(std::uint64_t id);
 
-	/// Hands the message to every matching subscription. If some endpoints
-	/// were full, the others still get it and OverflowException is thrown.
+	/// Hands the message to every matching subscription, or to none: a place
+	/// is reserved in every endpoint first, so if one stays full past its
+	/// enqueue timeout, OverflowException is thrown and no subscription gets
+	/// the message (a retry cannot duplicate it to the others).
 	void publish(const OutboundMessage& message);
 
 private:

@@ -11,6 +11,8 @@
 #include "eventbus/Exceptions.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -62,6 +64,7 @@ class ConcurrencyTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testUnsubscribeInsideHandlersUnderLoad);
 	CPPUNIT_TEST(testTwoBusesInOneProcessTalkToEachOther);
 	CPPUNIT_TEST(testCloseWhilePublishing);
+	CPPUNIT_TEST(testOverflowOnOneBusReachesNoSubscriber);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -218,6 +221,53 @@ public:
 		CPPUNIT_ASSERT(onB.waitFor(100));
 		CPPUNIT_ASSERT_EQUAL(std::size_t(100), onA.size());
 		CPPUNIT_ASSERT_EQUAL(std::size_t(100), onB.size());
+	}
+
+	void testOverflowOnOneBusReachesNoSubscriber()
+	{
+		// Bus `slow` holds one queued event and is stuck in its handler; bus
+		// `fast` has room. An event that overflows `slow` must not reach `fast`
+		// either, or a retried publish would deliver it there twice.
+		Collector onFast;
+		std::atomic<int> slowEntered{0};
+		std::mutex gateMutex;
+		std::condition_variable gateCv;
+		bool open = false;
+		auto fast = memoryBus();
+		std::unique_ptr<EventBus> slow(new EventBus(*makeConfig("memory",
+			{{"eventbus.memory.queueCapacity", "1"}, {"eventbus.memory.enqueueTimeoutMs", "0"}})));
+		fast->subscribe("load.allornothing", onFast.handler(), TenantScope::tenant("conc-aon"));
+		slow->subscribe("load.allornothing", [&](const Event&) {
+			++slowEntered;
+			std::unique_lock<std::mutex> lock(gateMutex);
+			gateCv.wait(lock, [&] { return open; });
+		}, TenantScope::tenant("conc-aon"));
+
+		fast->publish("load.allornothing", sequenced(1, 0), "conc-aon");
+		CPPUNIT_ASSERT(waitUntil([&] { return slowEntered.load() == 1; })); // slow's queue is empty again
+		fast->publish("load.allornothing", sequenced(1, 1), "conc-aon");  // slow's queue is now full
+		bool overflowed = false;
+		try
+		{
+			fast->publish("load.allornothing", sequenced(1, 2), "conc-aon");
+		}
+		catch (OverflowException&)
+		{
+			overflowed = true;
+		}
+		CPPUNIT_ASSERT(overflowed);
+		{
+			std::lock_guard<std::mutex> lock(gateMutex);
+			open = true;
+		}
+		gateCv.notify_all();
+		fast->publish("load.allornothing", sequenced(1, 3), "conc-aon");
+		CPPUNIT_ASSERT(waitUntil([&] { return slowEntered.load() == 3; }));
+		CPPUNIT_ASSERT(onFast.waitFor(3));
+		std::vector<int> seqs;
+		for (const auto& e : onFast.events())
+			seqs.push_back(e.data->getValue<int>("seq"));
+		CPPUNIT_ASSERT(seqs == std::vector<int>({0, 1, 3}));
 	}
 
 	void testCloseWhilePublishing()

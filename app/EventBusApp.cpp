@@ -13,6 +13,7 @@
 #include <Poco/NumberParser.h>
 #include <Poco/Path.h>
 #include <Poco/StreamCopier.h>
+#include <Poco/StringTokenizer.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/OptionException.h>
 #include <Poco/Util/LoggingConfigurator.h>
@@ -215,7 +216,23 @@ int EventBusApp::fail(const std::exception& exc, const std::string& verb)
 	else
 		message = exc.what();
 	// Every error line goes through redaction: a message may quote input.
-	static const Redactor redactor;
+	// The keys are the defaults and whatever eventbus.redaction.keys adds
+	// (when the configuration got that far), so custom keys are masked too.
+	std::vector<std::string> keys = Redactor::defaultKeys();
+	try
+	{
+		if (config().hasProperty("eventbus.redaction.keys"))
+		{
+			Poco::StringTokenizer configured(config().getString("eventbus.redaction.keys"), ",",
+				Poco::StringTokenizer::TOK_TRIM | Poco::StringTokenizer::TOK_IGNORE_EMPTY);
+			keys.insert(keys.end(), configured.begin(), configured.end());
+		}
+	}
+	catch (Poco::Exception&)
+	{
+		// An unreadable value (e.g. a reference loop) leaves the defaults.
+	}
+	const Redactor redactor(keys);
 	std::cerr << "eventbus: " << verb << ": " << kind << ": " << redactor.redactText(message, 1000) << std::endl;
 	return code;
 }

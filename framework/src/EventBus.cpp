@@ -142,8 +142,10 @@ struct EventBus::Impl: public TransportListener
 	void drop(const std::string& reason, const std::string& channel, const std::string& detail)
 	{
 		metrics.counter(Metrics::Dropped, {{"reason", reason}, {"transport", transportName}}).increment();
+		// Channel and id come off the wire as they are: printed through redaction.
 		if (logger.information())
-			logger.information("dropped event on %s: %s %s", channel, reason, detail);
+			logger.information("dropped event on %s: %s %s", redactor.redactText(channel, 512), reason,
+				redactor.redactText(detail, 512));
 	}
 
 	void deliver(const SubscriptionPtr& sub, const InboundMessage& message)
@@ -163,8 +165,8 @@ struct EventBus::Impl: public TransportListener
 			catch (ValidationException& exc)
 			{
 				malformed->increment();
-				logger.warning("dropped malformed message on %s: %s; bytes: %s", message.channel, exc.message(),
-					redactor.redactText(message.wire, 256));
+				logger.warning("dropped malformed message on %s: %s; bytes: %s", redactor.redactText(message.channel, 512),
+					redactor.redactText(exc.message()), redactor.redactText(message.wire, 256));
 				return;
 			}
 		}

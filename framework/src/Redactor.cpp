@@ -30,6 +30,40 @@ bool isIdentifierChar(char c)
 	return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
 }
 
+int hexValue(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+// The width of the key character at `i` (1, or that of a JSON escape
+// \uXXXX of one, its backslash itself escaped any number of times), and the
+// character in `decoded`; 0 when none starts there.
+std::size_t keyCharAt(const std::string& in, std::size_t i, char& decoded)
+{
+	if (i >= in.size()) return 0;
+	if (isIdentifierChar(in[i]))
+	{
+		decoded = in[i];
+		return 1;
+	}
+	std::size_t u = i;
+	while (u < in.size() && in[u] == '\\') ++u;
+	if (u == i || u + 4 >= in.size() || in[u] != 'u') return 0;
+	int code = 0;
+	for (std::size_t k = u + 1; k < u + 5; ++k)
+	{
+		const int digit = hexValue(in[k]);
+		if (digit < 0) return 0;
+		code = code * 16 + digit;
+	}
+	if (code >= 0x80 || !isIdentifierChar(static_cast<char>(code))) return 0;
+	decoded = static_cast<char>(code);
+	return u + 5 - i;
+}
+
 } // namespace
 
 std::vector<std::string> Redactor::defaultKeys()
@@ -122,7 +156,7 @@ std::string Redactor::toJson(const Poco::JSON::Object::Ptr& object) const
 	if (!object) return "null";
 	std::ostringstream out;
 	redactCopy(object)->stringify(out);
-	return out.str();
+	return maskPairs(out.str());
 }
 
 std::string Redactor::redactText(const std::string& text, std::size_t maxLength) const
@@ -151,60 +185,152 @@ std::string Redactor::redactText(const std::string& text, std::size_t maxLength)
 		{
 		}
 	}
-	if (!structured)
-	{
-		result.reserve(text.size());
-		// Free text: every identifier that names a sensitive key and is
-		// followed by `:` or `=` (after an optional closing quote) has its
-		// value masked: `"password":"x"`, `token=x`, `Authorization: Bearer x`.
-		const std::string& in = text;
-		std::size_t i = 0;
-		while (i < in.size())
-		{
-			if (!isIdentifierChar(in[i]))
-			{
-				result += in[i++];
-				continue;
-			}
-			std::size_t tokenEnd = i;
-			while (tokenEnd < in.size() && isIdentifierChar(in[tokenEnd])) ++tokenEnd;
-			std::string token = in.substr(i, tokenEnd - i);
-			result += token;
-			i = tokenEnd;
-			if (!isSensitive(token)) continue;
-			std::size_t p = i;
-			if (p < in.size() && (in[p] == '"' || in[p] == '\'')) ++p;
-			while (p < in.size() && (in[p] == ' ' || in[p] == '\t')) ++p;
-			if (p >= in.size() || (in[p] != ':' && in[p] != '=')) continue;
-			++p;
-			while (p < in.size() && (in[p] == ' ' || in[p] == '\t')) ++p;
-			result.append(in, i, p - i);
-			if (p < in.size() && (in[p] == '"' || in[p] == '\''))
-			{
-				char quote = in[p];
-				std::size_t end = p + 1;
-				while (end < in.size() && in[end] != quote)
-					end += (in[end] == '\\' && end + 1 < in.size()) ? 2 : 1;
-				result += quote;
-				result += Mask;
-				if (end < in.size()) result += quote;
-				i = end < in.size() ? end + 1 : in.size();
-			}
-			else
-			{
-				std::size_t end = p;
-				while (end < in.size() && std::string(",;&}]\"\r\n").find(in[end]) == std::string::npos) ++end;
-				result += Mask;
-				i = end;
-			}
-		}
-	}
+	// Then by pattern, also over the structured result: a string value may
+	// itself hold JSON text or `key=value` pairs.
+	result = maskPairs(structured ? result : text);
 	if (result.size() > maxLength)
 	{
 		result.resize(maxLength);
 		result += "...(truncated)";
 	}
 	return result;
+}
+
+std::string Redactor::maskPairs(const std::string& in) const
+{
+	// Every identifier that names a sensitive key and is followed by `:` or
+	// `=` (after an optional closing quote) has its value masked:
+	// `"password":"x"`, `token=x`, `Authorization: Bearer x`, and the same
+	// inside JSON text that was escaped into a string (`\"token\":\"x\"`).
+	// A key may be spelt with JSON escapes (`pass\u0077ord`); a value that is
+	// an object or an array is masked whole. When unsure, more is masked.
+	std::string result;
+	result.reserve(in.size());
+	const std::size_t n = in.size();
+	std::size_t i = 0;
+	std::string token;
+	while (i < n)
+	{
+		char decoded = 0;
+		std::size_t width = keyCharAt(in, i, decoded);
+		if (width == 0)
+		{
+			result += in[i++];
+			continue;
+		}
+		token.clear();
+		const std::size_t start = i;
+		while (width > 0)
+		{
+			token += decoded;
+			i += width;
+			width = keyCharAt(in, i, decoded);
+		}
+		result.append(in, start, i - start);
+		if (!isSensitive(token)) continue;
+		// An optional closing quote, escaped as deep as the key itself is.
+		std::size_t p = i;
+		std::size_t level = 0;
+		{
+			std::size_t q = p;
+			while (q < n && in[q] == '\\') ++q;
+			if (q < n && (in[q] == '"' || in[q] == '\''))
+			{
+				level = q - p;
+				p = q + 1;
+			}
+		}
+		while (p < n && (in[p] == ' ' || in[p] == '\t')) ++p;
+		if (p >= n || (in[p] != ':' && in[p] != '=')) continue;
+		++p;
+		while (p < n && (in[p] == ' ' || in[p] == '\t')) ++p;
+		result.append(in, i, p - i);
+		i = maskValue(in, p, level, result);
+	}
+	return result;
+}
+
+std::size_t Redactor::maskValue(const std::string& in, std::size_t p, std::size_t level, std::string& result) const
+{
+	const std::size_t n = in.size();
+	std::size_t quoteAt = p;
+	while (quoteAt < n && in[quoteAt] == '\\') ++quoteAt;
+	if (quoteAt < n && (in[quoteAt] == '"' || in[quoteAt] == '\''))
+	{
+		// A string: up to the quote that closes it at its own escape level
+		// (or any shallower one), else to the end.
+		const char quote = in[quoteAt];
+		const std::size_t depth = quoteAt - p;
+		std::size_t end = quoteAt + 1;
+		std::size_t close = n;
+		while (end < n)
+		{
+			if (depth == 0 && in[end] == '\\')
+			{
+				end += 2;
+				continue;
+			}
+			if (in[end] == quote && depth == 0)
+			{
+				close = end;
+				break;
+			}
+			if (in[end] == quote)
+			{
+				std::size_t run = 0;
+				while (run < end - quoteAt - 1 && in[end - 1 - run] == '\\') ++run;
+				if (run <= depth)
+				{
+					close = end - run;
+					break;
+				}
+			}
+			++end;
+		}
+		result.append(in, p, quoteAt + 1 - p);
+		result += Mask;
+		if (close >= n) return n;
+		result.append(in, close, end + 1 - close);
+		return end + 1;
+	}
+	if (p < n && (in[p] == '{' || in[p] == '['))
+	{
+		// An object or an array: to its closing bracket, skipping strings.
+		int nesting = 0;
+		bool inString = false;
+		std::size_t end = p;
+		for (; end < n; ++end)
+		{
+			const char c = in[end];
+			if (c == '\\' && level == 0)
+			{
+				if (inString) ++end;
+				continue;
+			}
+			if (c == '"')
+			{
+				std::size_t run = 0;
+				while (run < end - p && in[end - 1 - run] == '\\') ++run;
+				if (level == 0 || run == level) inString = !inString;
+				else if (run < level) break; // the string this escaped JSON lives in ends
+				continue;
+			}
+			if (inString) continue;
+			if (c == '{' || c == '[') ++nesting;
+			else if ((c == '}' || c == ']') && --nesting == 0)
+			{
+				++end;
+				break;
+			}
+		}
+		const std::string escapes(level, '\\');
+		result.append(escapes).append(1, '"').append(Mask).append(escapes).append(1, '"');
+		return end;
+	}
+	std::size_t end = p;
+	while (end < n && std::string(",;&}]\"\r\n").find(in[end]) == std::string::npos) ++end;
+	result += Mask;
+	return end;
 }
 
 } // namespace eventbus

@@ -30,16 +30,22 @@ public:
 	/// in nested objects and arrays. `masked` receives the number of values masked.
 	Poco::JSON::Object::Ptr redactCopy(const Poco::JSON::Object::Ptr& object, std::size_t* masked = nullptr) const;
 
-	/// The redacted object as compact JSON.
+	/// The redacted object as compact JSON; string values that hold
+	/// `key=value` pairs or escaped JSON text of sensitive keys are masked too.
 	std::string toJson(const Poco::JSON::Object::Ptr& object) const;
 
 	/// Best effort for free text (exception messages, raw wire bytes): if it is
-	/// JSON, redacts it structurally; otherwise masks `key":"value`, `key=value`
-	/// and `key: value` forms of sensitive keys. Truncates to `maxLength` characters.
+	/// JSON, redacts it structurally; then masks `key":"value`, `key=value`
+	/// and `key: value` forms of sensitive keys anywhere in the text, also with
+	/// JSON escapes in the key (`pass\u0077ord`), inside escaped JSON text
+	/// (`\"token\":\"x\"`), and whole when the value is an object or an
+	/// array. Truncates to `maxLength` characters.
 	std::string redactText(const std::string& text, std::size_t maxLength = 2048) const;
 
 private:
 	Poco::Dynamic::Var redactValue(const Poco::Dynamic::Var& value, std::size_t& masked) const;
+	std::string maskPairs(const std::string& text) const;
+	std::size_t maskValue(const std::string& text, std::size_t valueStart, std::size_t escapeLevel, std::string& out) const;
 	std::vector<std::string> _keys; // normalised, sorted, unique; a flat list for the scan of every key
 };
 

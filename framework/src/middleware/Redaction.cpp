@@ -2,7 +2,6 @@
 // Redaction.cpp
 //
 #include "eventbus/middleware/Redaction.h"
-#include <sstream>
 
 namespace eventbus {
 
@@ -58,25 +57,18 @@ void Redaction::onPublish(PublishContext& context)
 {
 	// Most events carry nothing sensitive: count in place, and copy only when
 	// a value must be masked in the event (payload mode) or in the debug line.
-	Poco::JSON::Object::Ptr redacted = context.event.data;
-	const std::size_t sensitive = redacted ? countSensitive(_redactor, *redacted) : 0;
+	const std::size_t sensitive = context.event.data ? countSensitive(_redactor, *context.event.data) : 0;
 	if (sensitive > 0)
 	{
 		_redactions.increment(sensitive);
-		if (_mode == RedactionMode::Payload || _logger.debug())
-		{
-			redacted = _redactor.redactCopy(context.event.data);
-			if (_mode == RedactionMode::Payload)
-				context.event.data = redacted;
-		}
+		if (_mode == RedactionMode::Payload)
+			context.event.data = _redactor.redactCopy(context.event.data);
 	}
 	if (_logger.debug())
 	{
-		std::ostringstream out;
-		if (redacted) redacted->stringify(out);
-		else out << "null";
+		// toJson also masks secrets inside string values (escaped JSON, key=value).
 		_logger.debug("publish %s id=%s tenant=%s data=%s", context.channel, context.event.id,
-			context.event.tenantId, out.str());
+			context.event.tenantId, _redactor.toJson(context.event.data));
 	}
 }
 

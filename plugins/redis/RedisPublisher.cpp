@@ -182,14 +182,22 @@ void RedisPublisher::publish(const std::string& channel, const std::string& wire
 		// Bounded: every step of the sender is, and stop() fails what is left.
 		// The error is thrown anew from this thread, not shared with the sender's.
 		std::string failure;
+		bool denied = false;
 		try
 		{
 			future.get();
+		}
+		catch (AccessDeniedException& exc)
+		{
+			failure = exc.message();
+			denied = true;
 		}
 		catch (Poco::Exception& exc)
 		{
 			failure = exc.message();
 		}
+		if (denied)
+			throw AccessDeniedException(failure);
 		if (!failure.empty())
 			throw TransportException(failure);
 		return;

@@ -200,6 +200,15 @@ public:
 		CPPUNIT_ASSERT_EQUAL(AcmeChannel, accepted.get().channel);
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), denied(*publisher, "publish"));
 		CPPUNIT_ASSERT_EQUAL(1LL, aclLogCount(*_server, AcmeUser, "channel", GlobexChannel));
+
+		// A publish() queued behind asynchronous ones is refused the same way.
+		std::vector<std::future<Receipt>> queued;
+		for (int i = 0; i < 50; ++i)
+			queued.push_back(publisher->publishAsync(Topic, std::string(R"({"n":3})"), "acme"));
+		messageOf<AccessDeniedException>([&]() { publisher->publish(Topic, std::string(R"({"n":4})"), "globex"); });
+		for (auto& receipt : queued)
+			receipt.get();
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), denied(*publisher, "publish"));
 	}
 
 	void testDeniedPublishIsNotBufferedWithTheBufferPolicy()

@@ -285,7 +285,7 @@ public:
 		for (const auto& c : cases)
 		{
 			const CommandResult result = eventbus(c.args);
-			const std::string what = TenantLine(c.args) + ": " + describe(result);
+			const std::string what = commandLine(c.args) + ": " + describe(result);
 			CPPUNIT_ASSERT_EQUAL_MESSAGE(what, Usage, result.exitCode);
 			CPPUNIT_ASSERT_MESSAGE(what, contains(result.err, c.says));
 			CPPUNIT_ASSERT_EQUAL_MESSAGE(what, std::string(), result.out);
@@ -391,7 +391,7 @@ public:
 	}
 
 private:
-	static std::string TenantLine(const std::vector<std::string>& args)
+	static std::string commandLine(const std::vector<std::string>& args)
 	{
 		std::string line = "eventbus";
 		for (const auto& arg : args)

@@ -3,6 +3,7 @@
 //
 #include "EventBusApp.h"
 #include "ServeCommand.h"
+#include "TenantCommand.h"
 #include "eventbus/CloudEventCodec.h"
 #include "eventbus/ConfigLoader.h"
 #include "eventbus/Exceptions.h"
@@ -36,7 +37,7 @@ namespace eventbus {
 
 namespace {
 
-const char* const Verbs = "demo, plugins, publish, subscribe, health, serve";
+const char* const Verbs = "demo, plugins, publish, subscribe, health, serve, tenant";
 
 // Blocks SIGINT/SIGTERM in every thread (call before any thread starts) and
 // lets one thread wait for them.
@@ -117,6 +118,7 @@ void EventBusApp::defineOptions(OptionSet& options)
 	options.addOption(Option("count", "n", "subscribe: exit 0 after N events.").required(false).repeatable(false).argument("N"));
 	options.addOption(Option("timeout", "", "subscribe: exit non-zero if the events have not arrived after S seconds.")
 		.required(false).repeatable(false).argument("S"));
+	TenantCommand::defineOptions(options);
 }
 
 void EventBusApp::handleOption(const std::string& name, const std::string& value)
@@ -152,7 +154,10 @@ void EventBusApp::usage() const
 		"  subscribe  --tenant T|--all-tenants --topic X [--count N] [--timeout S]\n"
 		"  health     exit 0 only when the transport is ready\n"
 		"  serve      HTTP /health/live, /health/ready, /metrics on eventbus.http.address:eventbus.http.port\n"
-		"             until SIGTERM or SIGINT (--daemon: detached, --pidfile FILE)");
+		"             until SIGTERM or SIGINT (--daemon: detached, --pidfile FILE)\n"
+		"  tenant provision --tenant T --password-env VAR|--password-hash HEX|--generate-password\n"
+		"             [--user NAME] [--db N] [--apply]: the tenant's Redis ACL user, its own channels only\n"
+		"  tenant revoke --tenant T [--user NAME] [--apply]: ACL DELUSER");
 	help.format(std::cout);
 }
 
@@ -207,6 +212,7 @@ int EventBusApp::fail(const std::exception& exc, const std::string& verb)
 	else if (dynamic_cast<const PolicyException*>(&exc)) { code = EXIT_CONFIG; kind = "refused by policy"; }
 	else if (dynamic_cast<const ConfigException*>(&exc)) { code = EXIT_CONFIG; kind = "configuration error"; }
 	else if (dynamic_cast<const PluginException*>(&exc)) { code = EXIT_CONFIG; kind = "plugin error"; }
+	else if (dynamic_cast<const AccessDeniedException*>(&exc)) { code = EXIT_NOPERM; kind = "not permitted"; }
 	else if (dynamic_cast<const TransportException*>(&exc)) { code = EXIT_UNAVAILABLE; kind = "transport unavailable"; }
 	else if (dynamic_cast<const Poco::Util::OptionException*>(&exc)
 		|| dynamic_cast<const Poco::InvalidArgumentException*>(&exc)) { code = EXIT_USAGE; kind = "usage"; }
@@ -244,17 +250,25 @@ int EventBusApp::main(const std::vector<std::string>& args)
 		usage();
 		return EXIT_OK;
 	}
-	if (args.size() != 1)
+	// `tenant` takes an action: `eventbus tenant provision ...`.
+	const bool tenant = !args.empty() && args[0] == "tenant";
+	if (tenant && args.size() != 2)
+	{
+		std::cerr << "eventbus: tenant: expected one action (provision, revoke), got " << args.size() - 1
+		          << "; run 'eventbus --help'" << std::endl;
+		return EXIT_USAGE;
+	}
+	if (!tenant && args.size() != 1)
 	{
 		std::cerr << "eventbus: expected exactly one verb (" << Verbs << "), got " << args.size()
 		          << "; run 'eventbus --help'" << std::endl;
 		return EXIT_USAGE;
 	}
-	const std::string& verb = args[0];
+	const std::string verb = tenant ? args[0] + " " + args[1] : args[0];
 	try
 	{
 		if (verb != "demo" && verb != "plugins" && verb != "publish" && verb != "subscribe" && verb != "health"
-			&& verb != "serve")
+			&& verb != "serve" && !tenant)
 			throw Poco::InvalidArgumentException("unknown verb '" + verb + "' (verbs: " + Verbs + ")");
 		loadConfig();
 		if (verb == "demo") return runDemo();
@@ -262,6 +276,7 @@ int EventBusApp::main(const std::vector<std::string>& args)
 		if (verb == "publish") return runPublish();
 		if (verb == "subscribe") return runSubscribe();
 		if (verb == "serve") return runServe();
+		if (tenant) return TenantCommand(config(), _options).run(args[1], std::cout, std::cerr);
 		return runHealth();
 	}
 	catch (std::exception& exc)

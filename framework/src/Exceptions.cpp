@@ -13,5 +13,6 @@ POCO_IMPLEMENT_EXCEPTION(ConfigException, EventBusException, "Invalid configurat
 POCO_IMPLEMENT_EXCEPTION(PluginException, EventBusException, "Plugin error")
 POCO_IMPLEMENT_EXCEPTION(TransportException, EventBusException, "Transport error")
 POCO_IMPLEMENT_EXCEPTION(OverflowException, TransportException, "Overflow")
+POCO_IMPLEMENT_EXCEPTION(AccessDeniedException, TransportException, "Access denied")
 
 } // namespace eventbus

@@ -49,13 +49,12 @@ void DeliveryDispatcher::add(std::uint64_t id, const std::string& key, DeliveryC
 	_keyOf[id] = key;
 }
 
-std::string DeliveryDispatcher::remove(std::uint64_t id)
+bool DeliveryDispatcher::eraseLocked(std::uint64_t id, std::string& key)
 {
-	std::unique_lock<std::mutex> lock(_mutex);
 	auto it = _keyOf.find(id);
 	if (it == _keyOf.end())
-		return std::string();
-	const std::string key = it->second;
+		return false;
+	key = it->second;
 	_keyOf.erase(it);
 	auto byKey = _byKey.find(key);
 	if (byKey != _byKey.end())
@@ -64,9 +63,25 @@ std::string DeliveryDispatcher::remove(std::uint64_t id)
 		if (byKey->second.empty())
 			_byKey.erase(byKey);
 	}
+	return true;
+}
+
+std::string DeliveryDispatcher::remove(std::uint64_t id)
+{
+	std::unique_lock<std::mutex> lock(_mutex);
+	std::string key;
+	if (!eraseLocked(id, key))
+		return std::string();
 	if (std::this_thread::get_id() != _threadId)
 		_idle.wait(lock, [this, id]() { return _running != id; });
 	return key;
+}
+
+void DeliveryDispatcher::discard(std::uint64_t id)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	std::string key;
+	eraseLocked(id, key);
 }
 
 bool DeliveryDispatcher::offer(Delivery&& delivery)

@@ -53,6 +53,10 @@ public:
 	/// callback is not called again; from inside that callback it does not wait.
 	std::string remove(std::uint64_t id);
 
+	/// Unregisters `id` without waiting for a callback of it that runs now: for
+	/// the reader thread, which must not block (a refused subscription).
+	void discard(std::uint64_t id);
+
 	/// Queues a message; false when the queue is full (the caller counts it).
 	bool offer(Delivery&& delivery);
 
@@ -61,6 +65,7 @@ public:
 
 private:
 	void run();
+	bool eraseLocked(std::uint64_t id, std::string& key);
 
 	using CallbackPtr = std::shared_ptr<const DeliveryCallback>;
 

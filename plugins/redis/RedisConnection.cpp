@@ -92,7 +92,17 @@ void RedisConnection::open()
 			throwRedisError(_endpoint, RedisFailure::Auth, "AUTH", text(*reply));
 	}
 	if (ep.db != 0)
-		command({"SELECT", std::to_string(ep.db)});
+	{
+		send({"SELECT", std::to_string(ep.db)});
+		ReplyPtr reply = readReply();
+		if (reply->type == REDIS_REPLY_ERROR)
+		{
+			// A login step: an ACL user without +select fails like a bad password.
+			const std::string error = text(*reply);
+			throwRedisError(_endpoint, isPermissionError(error) ? RedisFailure::Auth : RedisFailure::Server,
+				"SELECT", error);
+		}
+	}
 }
 
 ReplyPtr RedisConnection::command(const Command& argv)
@@ -247,7 +257,9 @@ void RedisConnection::throwIfError(const std::string& endpoint, const redisReply
 	if (reply.type != REDIS_REPLY_ERROR)
 		return;
 	const std::string error = text(reply);
-	const bool auth = startsWith(error, "NOAUTH") || startsWith(error, "WRONGPASS") || startsWith(error, "NOPERM");
+	if (isPermissionError(error))
+		throwRedisError(endpoint, RedisFailure::Permission, operation, error);
+	const bool auth = startsWith(error, "NOAUTH") || startsWith(error, "WRONGPASS");
 	throwRedisError(endpoint, auth ? RedisFailure::Auth : RedisFailure::Server, operation, error);
 }
 

@@ -50,7 +50,8 @@ public:
 	void open();
 
 	/// Sends the command and waits up to the command timeout for its reply.
-	/// An error reply throws RedisError (Server, or Auth for WRONGPASS/NOAUTH/NOPERM).
+	/// An error reply throws RedisError (Auth for WRONGPASS/NOAUTH, Permission
+	/// for NOPERM, else Server).
 	ReplyPtr command(const Command& argv);
 
 	/// Sends without waiting for the reply.

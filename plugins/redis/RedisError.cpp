@@ -2,6 +2,7 @@
 // RedisError.cpp
 //
 #include "RedisError.h"
+#include "eventbus/Names.h"
 #include <Poco/Net/NetException.h>
 #include <Poco/String.h>
 #include <exception>
@@ -45,6 +46,9 @@ void throwRedisError(const std::string& endpoint, RedisFailure failure,
 		break;
 	case RedisFailure::Server:
 		message = where + " refused " + operation + ": " + cause;
+		break;
+	case RedisFailure::Permission:
+		message = where + " refused " + operation + " (ACL): " + cause;
 		break;
 	}
 	throw RedisError(failure, message);
@@ -96,6 +100,25 @@ void throwRedisError(const std::string& endpoint, const std::string& operation)
 	{
 		throwRedisError(endpoint, RedisFailure::Closed, operation, exc.what());
 	}
+}
+
+bool isPermissionError(const std::string& serverError)
+{
+	return serverError.compare(0, 6, "NOPERM") == 0;
+}
+
+std::string accessDeniedMessage(const std::string& endpoint, const std::string& user,
+	const std::string& operation, const std::string& channel, const std::string& serverError)
+{
+	ChannelParts parts;
+	std::string whose;
+	if (ChannelName::parse(channel, parts))
+		whose = " (tenant " + parts.tenantId + ")";
+	else if (operation == "PSUBSCRIBE")
+		whose = " (a cross-tenant pattern)";
+	return "redis " + endpoint + ": ACL user '" + (user.empty() ? std::string("default") : user)
+		+ "' is not permitted to " + operation + (operation == "PUBLISH" ? " to " : " on ") + channel + whose
+		+ "; grant it with 'eventbus tenant provision' or use that tenant's credentials (" + serverError + ")";
 }
 
 } // namespace eventbus

@@ -20,8 +20,9 @@ enum class RedisFailure
 	Timeout,      ///< connect, send or reply deadline passed
 	Closed,       ///< the server closed the connection (EOF, reset, broken pipe)
 	Protocol,     ///< the bytes are not RESP, or a reply is larger than allowed
-	Auth,         ///< AUTH refused (WRONGPASS, NOAUTH, NOPERM on login)
-	Server        ///< any other error reply (-ERR ...)
+	Auth,         ///< AUTH refused (WRONGPASS, NOAUTH), or NOPERM while logging in (SELECT)
+	Server,       ///< any other error reply (-ERR ...)
+	Permission    ///< NOPERM after login: the ACL user may not run the command or use the channel
 };
 
 class RedisError : public TransportException
@@ -49,5 +50,16 @@ private:
 /// socket I/O. It classifies Poco's socket exceptions (refused, timeout, reset,
 /// host not found) and rethrows a RedisError unchanged.
 [[noreturn]] void throwRedisError(const std::string& endpoint, const std::string& operation);
+
+/// True for an ACL refusal ("NOPERM ..."), the error Redis 7 replies when the
+/// user may not run a command or use a channel.
+bool isPermissionError(const std::string& serverError);
+
+/// The message of the AccessDeniedException for a NOPERM reply to `operation`
+/// (PUBLISH, SUBSCRIBE, PSUBSCRIBE) on `channel`: names the endpoint, the ACL
+/// user ("default" when the URL has none), the channel and the tenant it
+/// belongs to. Never a password.
+std::string accessDeniedMessage(const std::string& endpoint, const std::string& user,
+	const std::string& operation, const std::string& channel, const std::string& serverError);
 
 } // namespace eventbus

@@ -13,6 +13,7 @@ namespace {
 // Publisher replies are integers, PONG or short errors.
 constexpr std::size_t MaxPublisherReplyBytes = 64 * 1024;
 const std::string PublishCommand = "PUBLISH";
+const char* const AclDeniedSeries = "eventbus_acl_denied_total";
 
 Labels reasonLabels(const char* reason)
 {
@@ -28,6 +29,7 @@ RedisPublisher::RedisPublisher(const RedisSettings& settings, RedisSocketFactory
 	, _logger(logger)
 	, _bufferDiscarded(metrics.counter(Metrics::Dropped, reasonLabels("buffer-discarded")))
 	, _serverRefused(metrics.counter(Metrics::PublishFailed, reasonLabels("server-refused")))
+	, _aclDenied(metrics.counter(AclDeniedSeries, {{"transport", "redis"}, {"operation", "publish"}}))
 	, _backoff(settings.reconnectInitialMs, settings.reconnectMaxMs)
 {
 }
@@ -180,14 +182,22 @@ void RedisPublisher::publish(const std::string& channel, const std::string& wire
 		// Bounded: every step of the sender is, and stop() fails what is left.
 		// The error is thrown anew from this thread, not shared with the sender's.
 		std::string failure;
+		bool denied = false;
 		try
 		{
 			future.get();
+		}
+		catch (AccessDeniedException& exc)
+		{
+			failure = exc.message();
+			denied = true;
 		}
 		catch (Poco::Exception& exc)
 		{
 			failure = exc.message();
 		}
+		if (denied)
+			throw AccessDeniedException(failure);
 		if (!failure.empty())
 			throw TransportException(failure);
 		return;
@@ -211,6 +221,15 @@ void RedisPublisher::publish(const std::string& channel, const std::string& wire
 			RedisConnection::append(command, {&PublishCommand, &channel, &wire});
 			_connection->sendRaw(command);
 			ReplyPtr reply = _connection->readReply();
+			if (reply->type == REDIS_REPLY_ERROR && isPermissionError(RedisConnection::text(*reply)))
+			{
+				// The ACL user may not use this channel: the caller's error, not an
+				// outage. Never retried, never buffered.
+				_connectionProven = true;
+				_aclDenied.increment();
+				throw AccessDeniedException(accessDeniedMessage(_settings.endpoint.describe(), _settings.endpoint.user,
+					PublishCommand, channel, RedisConnection::text(*reply)));
+			}
 			_connection->throwIfError(*reply, PublishCommand);
 			_connectionProven = true;
 			_backoff.reset();
@@ -218,7 +237,8 @@ void RedisPublisher::publish(const std::string& channel, const std::string& wire
 		}
 		catch (RedisError& exc)
 		{
-			if (exc.failure() == RedisFailure::Server || exc.failure() == RedisFailure::Auth)
+			if (exc.failure() == RedisFailure::Server || exc.failure() == RedisFailure::Auth
+				|| exc.failure() == RedisFailure::Permission)
 			{
 				// The server is up and refused this event (ACL, OOM, ...): no outage.
 				// The bus counts the failure.
@@ -377,11 +397,19 @@ std::size_t RedisPublisher::sendBatchLocked(std::unique_lock<std::mutex>& lock, 
 		_queueBytes -= pending.channel.size() + pending.wire.size();
 		if (reply->type == REDIS_REPLY_ERROR)
 		{
-			const std::string error = "redis " + _settings.endpoint.describe() + " refused PUBLISH: "
-				+ RedisConnection::text(*reply);
+			const std::string serverError = RedisConnection::text(*reply);
+			const bool denied = isPermissionError(serverError);
+			const std::string error = denied
+				? accessDeniedMessage(_settings.endpoint.describe(), _settings.endpoint.user, PublishCommand,
+					pending.channel, serverError)
+				: "redis " + _settings.endpoint.describe() + " refused PUBLISH: " + serverError;
+			if (denied)
+				_aclDenied.increment();
 			if (pending.done)
 			{
-				completions.emplace_back(std::move(pending.done), std::make_exception_ptr(TransportException(error)));
+				completions.emplace_back(std::move(pending.done), denied
+					? std::make_exception_ptr(AccessDeniedException(error))
+					: std::make_exception_ptr(TransportException(error)));
 			}
 			else
 			{

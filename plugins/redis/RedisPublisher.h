@@ -51,7 +51,9 @@ public:
 	/// PUBLISH channel wire, waiting for the server's reply (after the
 	/// asynchronous publishes queued before it). The number of receivers it
 	/// returns is not an acknowledgement and is ignored. Throws
-	/// TransportException naming host:port and the cause (onOutage=fail), or
+	/// AccessDeniedException when the ACL user may not publish on the channel
+	/// (never buffered or retried), TransportException naming host:port and
+	/// the cause (onOutage=fail), or
 	/// buffers the event (onOutage=buffer) and throws OverflowException when
 	/// the buffer is full.
 	void publish(const std::string& channel, const std::string& wire);
@@ -93,6 +95,7 @@ private:
 	Poco::Logger& _logger;
 	Counter& _bufferDiscarded;
 	Counter& _serverRefused;
+	Counter& _aclDenied;
 
 	mutable std::mutex _mutex;
 	std::condition_variable _wake;

@@ -43,6 +43,7 @@ RedisSubscriber::RedisSubscriber(const RedisSettings& settings, RedisSocketFacto
 	, _reconnects(metrics.counter(Metrics::Reconnects, {{"transport", "redis"}}))
 	, _overflows(metrics.counter(Metrics::Dropped, reasonLabels("overflow")))
 	, _oversized(metrics.counter(Metrics::Dropped, reasonLabels("oversized")))
+	, _aclDenied(metrics.counter("eventbus_acl_denied_total", {{"transport", "redis"}, {"operation", "subscribe"}}))
 	, _dispatcher(settings.deliveryQueueCapacity, logger, redactor)
 {
 }
@@ -101,8 +102,9 @@ bool RedisSubscriber::allConfirmedLocked() const
 	return true;
 }
 
-void RedisSubscriber::sendLocked(const Command& command)
+void RedisSubscriber::sendLocked(const Command& command, const std::string& key, std::uint64_t serial)
 {
+	_awaiting.push_back(SentCommand{key, serial});
 	try
 	{
 		_connection->send(command);
@@ -130,12 +132,14 @@ std::uint64_t RedisSubscriber::subscribe(const ChannelSubscription& subscription
 	ServerSubscription& entry = _server[key];
 	entry.pattern = subscription.pattern;
 	entry.name = subscription.channel;
+	entry.ids.insert(id);
 	if (++entry.refs == 1)
 	{
+		entry.serial = ++_nextSerial;
 		if (_connection)
 		{
 			entry.sequence = ++_acks[key].sent;
-			sendLocked({subscription.pattern ? "PSUBSCRIBE" : "SUBSCRIBE", subscription.channel});
+			sendLocked({subscription.pattern ? "PSUBSCRIBE" : "SUBSCRIBE", subscription.channel}, key, entry.serial);
 		}
 		else
 		{
@@ -148,10 +152,25 @@ std::uint64_t RedisSubscriber::subscribe(const ChannelSubscription& subscription
 	// once: the subscription is made when the connection recovers.
 	if (!confirmedLocked(key) && (_connection || _lastError.empty()))
 	{
+		const std::uint64_t serial = entry.serial;
+		++entry.waiters;
 		const std::uint64_t failures = _failures;
 		const auto timeout = std::chrono::milliseconds(_settings.connectTimeoutMs + _settings.commandTimeoutMs);
-		const bool confirmed = _changed.wait_for(lock, timeout,
-			[&]() { return _stopping || _failures != failures || confirmedLocked(key); });
+		const bool confirmed = _changed.wait_for(lock, timeout, [&]() {
+			return _stopping || _failures != failures || _refusals.count(serial) > 0 || confirmedLocked(key);
+		});
+		auto refusal = _refusals.find(serial);
+		if (refusal != _refusals.end())
+		{
+			// The reader already took the entry and this callback away.
+			const std::string message = refusal->second.message;
+			if (--refusal->second.waiters == 0)
+				_refusals.erase(refusal);
+			throw AccessDeniedException(message);
+		}
+		auto joined = _server.find(key);
+		if (joined != _server.end() && joined->second.serial == serial)
+			--joined->second.waiters;
 		if (!confirmed || _failures != failures)
 		{
 			_logger.warning("redis subscriber: " + std::string(subscription.pattern ? "PSUBSCRIBE " : "SUBSCRIBE ")
@@ -169,7 +188,8 @@ void RedisSubscriber::unsubscribe(std::uint64_t id)
 		return;
 	std::lock_guard<std::mutex> lock(_mutex);
 	auto entry = _server.find(key);
-	if (entry == _server.end() || --entry->second.refs > 0)
+	// Not in the entry: it was refused and dropped (the key may have a new entry since).
+	if (entry == _server.end() || entry->second.ids.erase(id) == 0 || --entry->second.refs > 0)
 		return;
 	const bool pattern = entry->second.pattern;
 	const std::string name = entry->second.name;
@@ -181,6 +201,63 @@ void RedisSubscriber::unsubscribe(std::uint64_t id)
 		_acks.erase(acks);
 	if (_connection)
 		sendLocked({pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", name});
+}
+
+RedisSubscriber::SentCommand RedisSubscriber::answeredLocked()
+{
+	if (_awaiting.empty())
+		return SentCommand{};
+	SentCommand sent = std::move(_awaiting.front());
+	_awaiting.pop_front();
+	return sent;
+}
+
+void RedisSubscriber::refused(const SentCommand& sent, const std::string& serverError)
+{
+	std::string message;
+	std::size_t dropped = 0;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		++_acks[sent.key].confirmed; // the error is that SUBSCRIBE's answer
+		auto entry = _server.find(sent.key);
+		if (entry == _server.end() || entry->second.serial != sent.serial)
+			return; // unsubscribed before the answer came: nothing to refuse
+		ServerSubscription& refusedEntry = entry->second;
+		message = accessDeniedMessage(_endpoint, _settings.endpoint.user,
+			refusedEntry.pattern ? "PSUBSCRIBE" : "SUBSCRIBE", refusedEntry.name, serverError);
+		if (refusedEntry.waiters > 0)
+			_refusals[refusedEntry.serial] = Refusal{message, refusedEntry.waiters};
+		dropped = refusedEntry.refs - refusedEntry.waiters;
+		// Never re-sent: not on this connection, not after a reconnect. Under the
+		// lock, so an unsubscribe() or a new subscribe() of the key sees it gone.
+		for (std::uint64_t id : refusedEntry.ids)
+			_dispatcher.discard(id);
+		_server.erase(entry);
+		_aclDenied.increment(); // before a waiting subscribe() throws
+	}
+	_changed.notify_all();
+	if (dropped == 0)
+	{
+		_logger.warning("redis subscriber: " + message);
+		return;
+	}
+	// Subscriptions made earlier (restored after a reconnect, or made while
+	// the server was down): nobody waits to be told, so say it loudly.
+	_logger.error("redis subscriber: dropped " + std::to_string(dropped) + " subscription(s), not retried: " + message);
+	if (!_listener)
+		return;
+	try
+	{
+		_listener->onGap("redis", "subscription dropped: " + message);
+	}
+	catch (std::exception& exc)
+	{
+		_logger.error("redis subscriber: the gap listener threw: " + std::string(exc.what()));
+	}
+	catch (...)
+	{
+		_logger.error("redis subscriber: the gap listener threw");
+	}
 }
 
 TransportHealth RedisSubscriber::health() const
@@ -227,7 +304,7 @@ void RedisSubscriber::run()
 		catch (RedisError& exc)
 		{
 			failure = exc.message();
-			authFailure = exc.failure() == RedisFailure::Auth;
+			authFailure = exc.failure() == RedisFailure::Auth || exc.failure() == RedisFailure::Permission;
 		}
 		catch (std::exception& exc)
 		{
@@ -241,6 +318,7 @@ void RedisSubscriber::run()
 			_connection.reset();
 			++_generation;
 			_acks.clear();
+			_awaiting.clear();
 			for (auto& entry : _server)
 				entry.second.sequence = 0;
 		}
@@ -288,19 +366,22 @@ void RedisSubscriber::session(const std::shared_ptr<RedisConnection>& connection
 		_connection = connection;
 		++_generation;
 		_acks.clear();
-		Command channels{"SUBSCRIBE"};
-		Command patterns{"PSUBSCRIBE"};
+		_awaiting.clear();
+		// One command per channel, pipelined: the server refuses a SUBSCRIBE of
+		// several channels as a whole when the ACL denies one of them, and a
+		// refusal must drop that subscription only.
+		static const std::string Subscribe = "SUBSCRIBE";
+		static const std::string PSubscribe = "PSUBSCRIBE";
+		std::string commands;
 		for (auto& entry : _server)
 		{
 			entry.second.sequence = ++_acks[entry.first].sent;
-			(entry.second.pattern ? patterns : channels).push_back(entry.second.name);
+			RedisConnection::append(commands, {entry.second.pattern ? &PSubscribe : &Subscribe, &entry.second.name});
+			_awaiting.push_back(SentCommand{entry.first, entry.second.serial});
 		}
-		restoring = _server.size();
 		// Throws to run() on failure, which tears the connection down again.
-		if (channels.size() > 1)
-			connection->send(channels);
-		if (patterns.size() > 1)
-			connection->send(patterns);
+		if (!commands.empty())
+			connection->sendRaw(commands);
 	}
 
 	const auto restoreDeadline = Clock::now() + commandTimeout;
@@ -320,6 +401,7 @@ void RedisSubscriber::session(const std::shared_ptr<RedisConnection>& connection
 					return;
 				if (allConfirmedLocked())
 				{
+					restoring = _server.size();
 					ready = _ready = true;
 					_lastError.clear();
 					reportGap = _lost;
@@ -349,6 +431,7 @@ void RedisSubscriber::session(const std::shared_ptr<RedisConnection>& connection
 		if (!pongDue && now >= nextPing)
 		{
 			std::lock_guard<std::mutex> lock(_mutex);
+			_awaiting.push_back(SentCommand{});
 			connection->send({"PING"});
 			pingSent = now;
 			pongDue = true;
@@ -425,27 +508,50 @@ void RedisSubscriber::handle(const redisReply& reply, bool& pongDue)
 		{
 			{
 				std::lock_guard<std::mutex> lock(_mutex);
+				answeredLocked();
 				++_acks[keyOf(kind == "psubscribe", textOf(*reply.element[1]))].confirmed;
 			}
 			_changed.notify_all();
 			return;
 		}
 		if (kind == "unsubscribe" || kind == "punsubscribe")
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			answeredLocked();
 			return;
+		}
 		if (kind == "pong")
 		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			answeredLocked();
 			pongDue = false; // in subscribed mode a PONG is ["pong", ""]: never a message
 			return;
 		}
 	}
 	else if (reply.type == REDIS_REPLY_STATUS && textOf(reply) == "PONG")
 	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		answeredLocked();
 		pongDue = false; // without subscriptions PING answers +PONG
 		return;
 	}
 	else if (reply.type == REDIS_REPLY_ERROR)
 	{
-		RedisConnection::throwIfError(_endpoint, reply, "SUBSCRIBE");
+		SentCommand sent;
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			sent = answeredLocked();
+		}
+		const std::string error = textOf(reply);
+		if (!sent.key.empty() && isPermissionError(error))
+		{
+			refused(sent, error);
+			return;
+		}
+		// Any other refusal (e.g. an ACL user without +ping) is a broken
+		// connection set-up: reconnect, at the longest backoff for a login error.
+		RedisConnection::throwIfError(_endpoint, reply, sent.key.empty() ? "PING/UNSUBSCRIBE"
+			: (sent.key[0] == 'p' ? "PSUBSCRIBE" : "SUBSCRIBE"));
 	}
 	throwRedisError(_endpoint, RedisFailure::Protocol, "read", "unexpected reply on the subscriber connection");
 }

@@ -4,7 +4,9 @@
 // The subscribing side: a dedicated connection read by one thread, which
 // also runs the heartbeat (PING with a deadline) and reconnects with capped
 // exponential backoff, re-issuing every live SUBSCRIBE / PSUBSCRIBE.
-// Messages go through a DeliveryDispatcher to the callbacks.
+// Messages go through a DeliveryDispatcher to the callbacks. A SUBSCRIBE the
+// server's ACL refuses (NOPERM) is never retried: subscribe() throws, and a
+// subscription refused when it is restored after a reconnect is dropped.
 //
 #pragma once
 
@@ -18,7 +20,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -49,6 +53,11 @@ public:
 	/// subscription. When connected, waits up to the command timeout for the
 	/// server's confirmation; when not, returns at once and the subscription
 	/// is made as soon as the connection is (health() says not ready meanwhile).
+	/// Throws AccessDeniedException, and keeps nothing, when the server's ACL
+	/// refuses the channel (NOPERM). Refused later, when it is restored after a
+	/// reconnect, the subscription is dropped: logged as an error, counted in
+	/// eventbus_acl_denied_total, reported to the listener as a gap; the others
+	/// stay.
 	std::uint64_t subscribe(const ChannelSubscription& subscription, DeliveryCallback callback);
 
 	/// UNSUBSCRIBE once the last transport subscription of the channel goes.
@@ -64,6 +73,21 @@ private:
 		std::string name;
 		std::size_t refs = 0;
 		std::uint64_t sequence = 0; // of its SUBSCRIBE on the current connection
+		std::uint64_t serial = 0;   // identifies this entry (a key may be refused, then subscribed anew)
+		std::set<std::uint64_t> ids; // the transport subscriptions sharing it
+		std::size_t waiters = 0;    // subscribe() calls waiting for its confirmation
+	};
+	// A command sent on the current connection whose reply is still due:
+	// replies come in order, so the first is the one an error reply answers.
+	struct SentCommand
+	{
+		std::string key;          // of a SUBSCRIBE / PSUBSCRIBE; "" for PING, UNSUBSCRIBE
+		std::uint64_t serial = 0;
+	};
+	struct Refusal
+	{
+		std::string message;
+		std::size_t waiters = 0;  // subscribe() calls still to be told
 	};
 	struct Acks
 	{
@@ -79,7 +103,9 @@ private:
 	void deliver(const std::string& key, const redisReply& channel, const redisReply& payload);
 	bool confirmedLocked(const std::string& key) const;
 	bool allConfirmedLocked() const;
-	void sendLocked(const Command& command);
+	void sendLocked(const Command& command, const std::string& key = std::string(), std::uint64_t serial = 0);
+	SentCommand answeredLocked();
+	void refused(const SentCommand& sent, const std::string& serverError);
 
 	const RedisSettings _settings;
 	const RedisSocketFactory _socketFactory;
@@ -89,6 +115,7 @@ private:
 	Counter& _reconnects;
 	Counter& _overflows;
 	Counter& _oversized;
+	Counter& _aclDenied;
 	DeliveryDispatcher _dispatcher;
 	std::atomic<std::uint64_t> _nextId{0};
 	std::uint64_t _overflowCount = 0; // reader thread only
@@ -102,6 +129,9 @@ private:
 	std::string _lostReason;
 	std::map<std::string, ServerSubscription> _server;
 	std::map<std::string, Acks> _acks;            // per key, on the current connection
+	std::deque<SentCommand> _awaiting;            // replies due on the current connection, in order
+	std::map<std::uint64_t, Refusal> _refusals;   // by serial, until every waiter was told
+	std::uint64_t _nextSerial = 0;
 	std::string _lastError;                       // of the last failed connection, "" once ready
 	std::uint64_t _failures = 0;                  // connections that failed or were lost
 	bool _stopping = false;

@@ -35,4 +35,9 @@ POCO_DECLARE_EXCEPTION(, TransportException, EventBusException)
 /// A bounded queue or buffer is full; the event was not accepted.
 POCO_DECLARE_EXCEPTION(, OverflowException, TransportException)
 
+/// The server's access control refuses the operation (e.g. a Redis ACL user
+/// without permission on the channel). Not an outage: it is not retried or
+/// buffered. The message names the user and the channel, never a credential.
+POCO_DECLARE_EXCEPTION(, AccessDeniedException, TransportException)
+
 } // namespace eventbus

@@ -88,6 +88,9 @@ public:
 
 private:
 	ReplyPtr takeBuffered();
+	/// throwRedisError() for the exception being handled, with a hint when a
+	/// plain connection is dropped before any reply.
+	[[noreturn]] void throwIoError(const std::string& operation) const;
 
 	RedisSettings _settings;
 	std::string _endpoint;
@@ -96,6 +99,7 @@ private:
 	std::size_t _maxReplyBytes;
 	std::vector<char> _buffer;
 	bool _open = false;
+	bool _answered = false; // a reply came on this connection
 };
 
 } // namespace eventbus

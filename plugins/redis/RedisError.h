@@ -21,7 +21,8 @@ enum class RedisFailure
 	Closed,       ///< the server closed the connection (EOF, reset, broken pipe)
 	Protocol,     ///< the bytes are not RESP, or a reply is larger than allowed
 	Auth,         ///< AUTH refused (WRONGPASS, NOAUTH, NOPERM on login)
-	Server        ///< any other error reply (-ERR ...)
+	Server,       ///< any other error reply (-ERR ...)
+	Tls           ///< TLS handshake failed: certificate not trusted, wrong name, not a TLS port, ...
 };
 
 class RedisError : public TransportException

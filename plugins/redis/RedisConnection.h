@@ -10,6 +10,7 @@
 #include "RedisSocket.h"
 #include <hiredis/hiredis.h>
 #include <Poco/Timespan.h>
+#include <atomic>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -99,7 +100,7 @@ private:
 	std::size_t _maxReplyBytes;
 	std::vector<char> _buffer;
 	bool _open = false;
-	bool _answered = false; // a reply came on this connection
+	std::atomic<bool> _answered{false}; // a reply came (reader thread; read by senders too)
 };
 
 } // namespace eventbus

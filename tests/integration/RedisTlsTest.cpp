@@ -129,11 +129,11 @@ public:
 
 	void testPublishSubscribeRoundTripOverTls()
 	{
+		EventLog log; // first: outlives the buses that call it
 		TlsRedisServer server(serverOptions(), certs());
 		LogCapture capture;
 		auto subscriber = bus(server.url(), tlsKeys());
 		auto publisher = bus(server.url(), tlsKeys());
-		EventLog log;
 		subscriber->subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
 		CPPUNIT_ASSERT_EQUAL(1LL, server.subscribers(AcmeChannel));
 		Receipt receipt = publisher->publish(Topic, std::string(R"({"orderId":42,"note":"héllo"})"), "acme", "corr-1");
@@ -151,20 +151,20 @@ public:
 
 	void testPasswordIsSentOnlyOverTheVerifiedSession()
 	{
+		EventLog log; // first: outlives the buses that call it
+		LogCapture capture; // before the buses whose logger it captures
 		TlsServerOptions options = serverOptions();
 		options.password = Password;
 		TlsRedisServer server(options, certs());
 		const std::string url = "rediss://:" + Password + "@" + server.endpoint() + "/0";
 
 		auto good = bus(url, tlsKeys());
-		EventLog log;
 		good->subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
 		good->publish(Topic, numbered(1), "acme");
 		CPPUNIT_ASSERT(log.waitFor(1));
 
 		// An untrusted server never gets the password: the handshake fails first,
 		// and no message repeats it.
-		LogCapture capture;
 		auto untrusted = bus(url, {{"eventbus.redis.tls.caFile", certs().otherCaFile}});
 		const std::string message = publishFailure(*untrusted, server.endpoint());
 		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "certificate verify failed"));
@@ -175,10 +175,10 @@ public:
 
 	void testClientCertificateIsPresentedWhenRequired()
 	{
+		EventLog log; // first: outlives the buses that call it
 		TlsRedisServer server(serverOptions(true), certs());
 		auto subscriber = bus(server.url(), tlsKeys(true));
 		auto publisher = bus(server.url(), tlsKeys(true));
-		EventLog log;
 		subscriber->subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
 		for (int i = 0; i < 3; ++i)
 			publisher->publish(Topic, numbered(i), "acme");
@@ -210,6 +210,7 @@ public:
 
 	void testServerOfAnUnknownCaIsRefused()
 	{
+		EventLog log; // first: outlives the buses that call it
 		TlsRedisServer server(serverOptions(), certs());
 		auto publisher = bus(server.url(), {{"eventbus.redis.tls.caFile", certs().otherCaFile}});
 		const std::string message = publishFailure(*publisher, server.endpoint());
@@ -220,7 +221,6 @@ public:
 
 		// The subscriber side reports the same through health().
 		auto subscriber = bus(server.url(), {{"eventbus.redis.tls.caFile", certs().otherCaFile}});
-		EventLog log;
 		subscriber->subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
 		CPPUNIT_ASSERT(waitUntil([&]() { return contains(subscriber->health().reason, "certificate verify failed"); }));
 		CPPUNIT_ASSERT(!subscriber->health().ready);
@@ -278,13 +278,13 @@ public:
 
 	void testPlainUrlToTheTlsPortFailsClearly()
 	{
+		EventLog log; // first: outlives the buses that call it
 		TlsRedisServer server(serverOptions(), certs());
 		auto publisher = bus("redis://" + server.endpoint() + "/0", {});
 		const std::string message = publishFailure(*publisher, server.endpoint());
 		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "rediss://"));
 
 		auto subscriber = bus("redis://" + server.endpoint() + "/0", {});
-		EventLog log;
 		const long long ms = millisecondsOf([&]() { subscriber->subscribe(Topic, log.handler(), TenantScope::tenant("acme")); });
 		CPPUNIT_ASSERT_MESSAGE(std::to_string(ms) + " ms", ms < 5000);
 		CPPUNIT_ASSERT(waitUntil([&]() { return contains(subscriber->health().reason, server.endpoint()); }));
@@ -382,13 +382,13 @@ public:
 
 	void testLargeMessagesRoundTripOverTls()
 	{
+		EventLog log; // first: outlives the buses that call it
 		TlsRedisServer server(serverOptions(), certs());
 		// Payloads close to eventbus.redis.maxMessageBytes (1 MiB + 16 KiB):
 		// many TLS records per message, partial records on most reads.
 		const std::map<std::string, std::string> keys = with(tlsKeys(), {{"eventbus.maxPayloadBytes", "1048576"}});
 		auto subscriber = bus(server.url(), keys);
 		auto publisher = bus(server.url(), keys);
-		EventLog log;
 		subscriber->subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
 		std::vector<std::string> blobs;
 		for (int i = 0; i < 4; ++i)
@@ -414,10 +414,10 @@ public:
 		// its reader thread is inside the same TLS session; a publisher keeps
 		// it busy meanwhile. Every event arrives, in order, and every
 		// subscription is confirmed.
+		EventLog log; // first: outlives the buses that call it
 		TlsRedisServer server(serverOptions(), certs());
 		auto subscriber = bus(server.url(), with(tlsKeys(), {{"eventbus.redis.healthIntervalMs", "20"}}));
 		auto publisher = bus(server.url(), tlsKeys());
-		EventLog log;
 		subscriber->subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
 		const int count = 300;
 		std::atomic<bool> failed{false};
@@ -451,11 +451,11 @@ public:
 
 	void testSubscriberReconnectsOverTlsAfterServerRestart()
 	{
+		EventLog log; // first: outlives the buses that call it
 		TlsRedisServer server(serverOptions(true), certs());
 		auto subscriber = bus(server.url(), tlsKeys(true));
 		auto publisher = bus(server.url(), tlsKeys(true));
 		GapCounter gaps(*subscriber);
-		EventLog log;
 		subscriber->subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
 		publisher->publish(Topic, numbered(0), "acme");
 		CPPUNIT_ASSERT(log.waitFor(1));

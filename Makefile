@@ -9,7 +9,7 @@ SHELL := /bin/bash
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
-DEPS = cmake make g++ pkg-config libpoco-dev libhiredis-dev libcppunit-dev redis-server redis-tools
+DEPS = cmake make g++ pkg-config libpoco-dev libhiredis-dev libcppunit-dev redis-server redis-tools openssl
 FUZZ_DEPS = clang libclang-rt-dev
 
 FUZZ_SECONDS ?= 60

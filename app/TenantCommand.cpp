@@ -16,6 +16,7 @@
 #include <cctype>
 #ifdef EVENTBUS_CLI_REDIS
 #include "RedisConnection.h"
+#include "TlsRedisSocket.h"
 #include "RedisError.h"
 #include "RedisSettings.h"
 #endif
@@ -298,7 +299,10 @@ std::vector<long long> TenantCommand::apply(const std::vector<std::vector<std::s
 	const RedisSettings settings = RedisSettings::fromConfig(_config);
 	endpoint = settings.endpoint.describe();
 	const std::string user = settings.endpoint.user.empty() ? "default" : settings.endpoint.user;
-	RedisConnection connection(settings, std::unique_ptr<RedisSocket>(new PlainRedisSocket), 1024 * 1024);
+	// rediss:// admin URLs go over TLS with the same eventbus.redis.tls.* keys as the transport.
+	std::unique_ptr<RedisSocket> socket = settings.endpoint.tls ? TlsRedisSocket::factory(settings)()
+		: std::unique_ptr<RedisSocket>(new PlainRedisSocket);
+	RedisConnection connection(settings, std::move(socket), 1024 * 1024);
 	try
 	{
 		connection.open();

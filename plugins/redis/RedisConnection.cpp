@@ -42,6 +42,8 @@ redisReader* createReader()
 	return reader;
 }
 
+const char* const PlainHint = " before any reply (if the port serves TLS, use a rediss:// URL)";
+
 bool startsWith(const std::string& text, const char* prefix)
 {
 	return text.compare(0, std::char_traits<char>::length(prefix), prefix) == 0;
@@ -166,7 +168,22 @@ void RedisConnection::sendRaw(const std::string& bytes)
 	}
 	catch (...)
 	{
-		throwRedisError(_endpoint, "send");
+		throwIoError("send");
+	}
+}
+
+void RedisConnection::throwIoError(const std::string& operation) const
+{
+	try
+	{
+		throwRedisError(_endpoint, operation);
+	}
+	catch (RedisError& exc)
+	{
+		// A TLS port drops a plain client at its first bytes.
+		if (_answered || _settings.endpoint.tls || exc.failure() != RedisFailure::Closed)
+			throw;
+		throw RedisError(exc.failure(), exc.message() + PlainHint);
 	}
 }
 
@@ -188,6 +205,8 @@ ReplyPtr RedisConnection::takeBuffered()
 	{
 		throwRedisError(_endpoint, RedisFailure::Protocol, "read", _reader->errstr[0] ? _reader->errstr : "malformed reply");
 	}
+	if (raw != nullptr)
+		_answered = true;
 	return ReplyPtr(static_cast<redisReply*>(raw));
 }
 
@@ -210,10 +229,11 @@ ReplyPtr RedisConnection::pollReply(const Poco::Timespan& timeout)
 		}
 		catch (...)
 		{
-			throwRedisError(_endpoint, "read");
+			throwIoError("read");
 		}
 		if (received == 0)
-			throwRedisError(_endpoint, RedisFailure::Closed, "read", "end of stream");
+			throwRedisError(_endpoint, RedisFailure::Closed, "read",
+				std::string("end of stream") + (_answered || _settings.endpoint.tls ? "" : PlainHint));
 		if (redisReaderFeed(_reader.get(), _buffer.data(), received) != REDIS_OK)
 			throwRedisError(_endpoint, RedisFailure::Protocol, "read", _reader->errstr);
 		// Bytes not yet consumed belong to the one reply being assembled: a

@@ -10,6 +10,7 @@
 #include "RedisSocket.h"
 #include <hiredis/hiredis.h>
 #include <Poco/Timespan.h>
+#include <atomic>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -89,6 +90,9 @@ public:
 
 private:
 	ReplyPtr takeBuffered();
+	/// throwRedisError() for the exception being handled, with a hint when a
+	/// plain connection is dropped before any reply.
+	[[noreturn]] void throwIoError(const std::string& operation) const;
 
 	RedisSettings _settings;
 	std::string _endpoint;
@@ -97,6 +101,7 @@ private:
 	std::size_t _maxReplyBytes;
 	std::vector<char> _buffer;
 	bool _open = false;
+	std::atomic<bool> _answered{false}; // a reply came (reader thread; read by senders too)
 };
 
 } // namespace eventbus

@@ -4,6 +4,7 @@
 #include "RedisError.h"
 #include "eventbus/Names.h"
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLException.h>
 #include <Poco/String.h>
 #include <exception>
 #include <typeinfo>
@@ -50,6 +51,9 @@ void throwRedisError(const std::string& endpoint, RedisFailure failure,
 	case RedisFailure::Permission:
 		message = where + " refused " + operation + " (ACL): " + cause;
 		break;
+	case RedisFailure::Tls:
+		message = where + " TLS failed (" + operation + "): " + cause;
+		break;
 	}
 	throw RedisError(failure, message);
 }
@@ -80,6 +84,14 @@ void throwRedisError(const std::string& endpoint, const std::string& operation)
 	catch (Poco::Net::ConnectionAbortedException&)
 	{
 		throwRedisError(endpoint, RedisFailure::Closed, operation, "Connection aborted");
+	}
+	catch (Poco::Net::SSLException& exc)
+	{
+		// On connect: the handshake (an untrusted or misnamed certificate, a
+		// plain port). Later: a broken TLS stream, which is a lost connection.
+		if (operation == "connect")
+			throwRedisError(endpoint, RedisFailure::Tls, operation, exc.message());
+		throwRedisError(endpoint, RedisFailure::Closed, operation, "TLS: " + exc.message());
 	}
 	catch (Poco::Net::HostNotFoundException&)
 	{

@@ -22,7 +22,8 @@ enum class RedisFailure
 	Protocol,     ///< the bytes are not RESP, or a reply is larger than allowed
 	Auth,         ///< AUTH refused (WRONGPASS, NOAUTH), or NOPERM while logging in (SELECT)
 	Server,       ///< any other error reply (-ERR ...)
-	Permission    ///< NOPERM after login: the ACL user may not run the command or use the channel
+	Permission,   ///< NOPERM after login: the ACL user may not run the command or use the channel
+	Tls           ///< TLS handshake failed: certificate not trusted, wrong name, not a TLS port, ...
 };
 
 class RedisError : public TransportException

@@ -4,6 +4,7 @@
 #include "RedisSettings.h"
 #include "eventbus/Exceptions.h"
 #include <Poco/Exception.h>
+#include <Poco/File.h>
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/URI.h>
@@ -13,7 +14,7 @@ namespace eventbus {
 
 namespace {
 
-const char* const UrlForm = "expected redis://[user:password@]host:port[/db]";
+const char* const UrlForm = "expected redis://[user:password@]host:port[/db] or rediss://... for TLS";
 
 std::int64_t readInteger(const Poco::Util::AbstractConfiguration& config, const std::string& key,
 	std::int64_t defaultValue, std::int64_t minValue, std::int64_t maxValue, const char* unit)
@@ -43,6 +44,82 @@ std::size_t readCount(const Poco::Util::AbstractConfiguration& config, const std
 		std::numeric_limits<std::int32_t>::max(), unit));
 }
 
+std::string readFile(const Poco::Util::AbstractConfiguration& config, const std::string& key)
+{
+	if (!config.has(key))
+		return std::string();
+	const std::string path = Poco::trim(config.getString(key));
+	if (path.empty())
+		throw ConfigException(key + ": empty (remove the key, or name a PEM file)");
+	try
+	{
+		Poco::File file(path);
+		if (!file.exists())
+			throw ConfigException(key + ": file '" + path + "' not found");
+		if (!file.isFile())
+			throw ConfigException(key + ": '" + path + "' is not a file");
+		if (!file.canRead())
+			throw ConfigException(key + ": file '" + path + "' is not readable by this process");
+	}
+	catch (ConfigException&)
+	{
+		throw;
+	}
+	catch (Poco::Exception& exc)
+	{
+		throw ConfigException(key + ": cannot check file '" + path + "': " + exc.message());
+	}
+	return path;
+}
+
+RedisTlsSettings readTls(const Poco::Util::AbstractConfiguration& config, const RedisEndpoint& endpoint)
+{
+	RedisTlsSettings tls;
+	if (!endpoint.tls)
+	{
+		// TLS keys beside a plain URL are a mistake that would look encrypted.
+		Poco::Util::AbstractConfiguration::Keys keys;
+		config.keys("eventbus.redis.tls", keys);
+		if (!keys.empty())
+		{
+			throw ConfigException("eventbus.redis.tls." + keys.front() + " is set but " + RedisSettings::UrlKey
+				+ " is redis:// (plain TCP): use rediss:// for TLS, or remove the eventbus.redis.tls.* keys");
+		}
+		return tls;
+	}
+	tls.caFile = readFile(config, RedisTlsSettings::CaFileKey);
+	tls.certFile = readFile(config, RedisTlsSettings::CertFileKey);
+	tls.keyFile = readFile(config, RedisTlsSettings::KeyFileKey);
+	if (tls.certFile.empty() != tls.keyFile.empty())
+	{
+		throw ConfigException(std::string(tls.certFile.empty() ? RedisTlsSettings::KeyFileKey : RedisTlsSettings::CertFileKey)
+			+ " is set without " + (tls.certFile.empty() ? RedisTlsSettings::CertFileKey : RedisTlsSettings::KeyFileKey)
+			+ ": a client certificate needs both");
+	}
+	tls.serverName = endpoint.host;
+	if (config.has(RedisTlsSettings::ServerNameKey))
+	{
+		tls.serverName = Poco::trim(config.getString(RedisTlsSettings::ServerNameKey));
+		if (tls.serverName.empty() || tls.serverName.size() > 253
+			|| tls.serverName.find_first_of(" \t/@*?") != std::string::npos)
+		{
+			throw ConfigException(std::string(RedisTlsSettings::ServerNameKey) + ": expected a host name or IP address, got '"
+				+ tls.serverName + "'");
+		}
+	}
+	if (config.has(RedisTlsSettings::VerifyKey))
+	{
+		const std::string text = Poco::toLower(Poco::trim(config.getString(RedisTlsSettings::VerifyKey)));
+		if (text == "true")
+			tls.verify = true;
+		else if (text == "false")
+			tls.verify = false;
+		else
+			throw ConfigException(std::string(RedisTlsSettings::VerifyKey) + ": '" + text + "' is not a boolean (true or false)");
+	}
+	return tls;
+}
+
 } // namespace
 
 std::string RedisEndpoint::describe() const
@@ -65,9 +142,7 @@ RedisEndpoint RedisEndpoint::parse(const std::string& url, const std::string& ke
 		throw ConfigException(key + ": not a valid URL (" + UrlForm + ")");
 	}
 	const std::string scheme = Poco::toLower(uri.getScheme());
-	if (scheme == "rediss")
-		throw ConfigException(key + ": rediss:// refused: TLS not supported yet (use redis:// on a trusted network)");
-	if (scheme != "redis")
+	if (scheme != "redis" && scheme != "rediss")
 		throw ConfigException(key + ": scheme '" + scheme + "' not supported (" + UrlForm + ")");
 	if (uri.getHost().empty())
 		throw ConfigException(key + ": no host (" + UrlForm + ")");
@@ -75,6 +150,7 @@ RedisEndpoint RedisEndpoint::parse(const std::string& url, const std::string& ke
 		throw ConfigException(key + ": query and fragment are not supported (" + UrlForm + ")");
 
 	RedisEndpoint endpoint;
+	endpoint.tls = scheme == "rediss";
 	endpoint.host = uri.getHost();
 	endpoint.port = uri.getPort() == 0 ? 6379 : uri.getPort();
 
@@ -134,6 +210,7 @@ RedisSettings RedisSettings::fromConfig(const Poco::Util::AbstractConfiguration&
 	settings.bufferMaxBytes = readCount(config, "eventbus.redis.buffer.maxBytes", settings.bufferMaxBytes, "bytes");
 	settings.pipelineMaxBatch = static_cast<std::size_t>(readInteger(config, "eventbus.redis.pipeline.maxBatch",
 		static_cast<std::int64_t>(settings.pipelineMaxBatch), 1, 100000, "commands"));
+	settings.tls = readTls(config, settings.endpoint);
 	return settings;
 }
 

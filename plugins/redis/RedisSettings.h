@@ -20,13 +20,31 @@ struct RedisEndpoint
 	std::string user;      ///< empty: AUTH with the password only
 	std::string password;  ///< empty: no AUTH
 	int db = 0;
+	bool tls = false;      ///< rediss://: TLS (eventbus.redis.tls.*)
 
 	/// "host:port" (IPv6 hosts in brackets); safe for logs and messages.
 	std::string describe() const;
 
-	/// Parses redis://[user:password@]host[:port][/db]. Throws ConfigException
+	/// Parses redis[s]://[user:password@]host[:port][/db]. Throws ConfigException
 	/// naming `key`; the message never repeats the URL (it may hold a password).
 	static RedisEndpoint parse(const std::string& url, const std::string& key = "eventbus.redis.url");
+};
+
+/// The eventbus.redis.tls.* keys, used with a rediss:// URL (and refused
+/// with redis://, so nobody believes a plain connection is encrypted).
+struct RedisTlsSettings
+{
+	static constexpr const char* CaFileKey = "eventbus.redis.tls.caFile";
+	static constexpr const char* CertFileKey = "eventbus.redis.tls.certFile";
+	static constexpr const char* KeyFileKey = "eventbus.redis.tls.keyFile";
+	static constexpr const char* ServerNameKey = "eventbus.redis.tls.serverName";
+	static constexpr const char* VerifyKey = "eventbus.redis.tls.verify";
+
+	std::string caFile;     ///< PEM file of the CAs trusted for the server; empty: the system's CAs
+	std::string certFile;   ///< PEM client certificate (chain), with keyFile; empty: none
+	std::string keyFile;    ///< its private key, PEM, not encrypted
+	std::string serverName; ///< SNI and the name the certificate must carry; default the URL host
+	bool verify = true;     ///< false: no certificate check at all (refused in env production)
 };
 
 /// What to do with a publish while the server cannot be reached.
@@ -53,6 +71,7 @@ struct RedisSettings
 	std::size_t bufferMaxEvents = 10000;             ///< eventbus.redis.buffer.maxEvents
 	std::size_t bufferMaxBytes = 16 * 1024 * 1024;   ///< eventbus.redis.buffer.maxBytes
 	std::size_t pipelineMaxBatch = 128;              ///< eventbus.redis.pipeline.maxBatch: PUBLISHes sent per round trip
+	RedisTlsSettings tls;                            ///< eventbus.redis.tls.* (rediss:// only)
 
 	/// Reads every key (defaults for the absent ones); throws ConfigException
 	/// naming the key at fault.

@@ -1,8 +1,8 @@
 //
 // RedisSocket.h
 //
-// The byte stream a RedisConnection talks over. Plain TCP today; a TLS socket
-// (rediss://, Poco NetSSL) plugs in behind the same interface.
+// The byte stream a RedisConnection talks over: plain TCP here, TLS
+// (rediss://, Poco NetSSL) in TlsRedisSocket.
 //
 #pragma once
 

@@ -23,8 +23,9 @@ class RedisSubscriber;
 class RedisTransport : public Transport
 {
 public:
+	/// Plain TCP for redis://, TLS (TlsRedisSocket) for rediss://.
 	RedisTransport();
-	/// With another socket (TLS, tests).
+	/// With another socket (tests), whatever the URL's scheme.
 	explicit RedisTransport(RedisSocketFactory socketFactory);
 	~RedisTransport() override;
 
@@ -43,7 +44,7 @@ private:
 	std::shared_ptr<RedisPublisher> publisher() const;
 	std::shared_ptr<RedisSubscriber> subscriber() const;
 
-	RedisSocketFactory _socketFactory;
+	RedisSocketFactory _socketFactory; // empty: chosen by the URL in start()
 	mutable std::mutex _mutex;
 	std::shared_ptr<RedisPublisher> _publisher;
 	std::shared_ptr<RedisSubscriber> _subscriber;

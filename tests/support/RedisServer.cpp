@@ -886,3 +886,279 @@ long long publishRaw(const RedisServer& server, const std::string& channel, cons
 
 } // namespace test
 } // namespace eventbus
+
+namespace eventbus {
+namespace test {
+
+namespace {
+
+std::string executable(const std::string& path, const std::string& name)
+{
+	return Poco::File(path).exists() ? path : name;
+}
+
+void writeText(const std::string& path, const std::string& text)
+{
+	Poco::FileOutputStream out(path);
+	out << text;
+	out.close();
+}
+
+} // namespace
+
+// ------------------------------------------------------------ TestCertificates
+
+TestCertificates::TestCertificates()
+{
+	dir = Poco::TemporaryFile::tempName();
+	Poco::File(dir).createDirectories();
+	try
+	{
+		makeCa("ca", "/CN=eventbus test CA");
+		makeCa("other-ca", "/CN=eventbus unrelated CA");
+		const std::string server = "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n";
+		const std::string client = "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n";
+		makeSigned("server", "ca", "/CN=eventbus test server", server + "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+		makeSigned("client", "ca", "/CN=eventbus test client", client);
+		makeSigned("other-client", "other-ca", "/CN=eventbus unrelated client", client);
+		makeSigned("wrong-name", "ca", "/CN=wrong-name.invalid", server + "subjectAltName=DNS:wrong-name.invalid\n");
+		// -days -1: valid from now until a day ago, i.e. expired.
+		makeSigned("expired", "ca", "/CN=eventbus expired server", server + "subjectAltName=IP:127.0.0.1,DNS:localhost\n", "-1");
+		encryptedClientKey = dir + "/client-encrypted.key";
+		openssl({"pkey", "-in", dir + "/client.key", "-aes256", "-passout", "pass:not-given", "-out", encryptedClientKey});
+		notPemFile = dir + "/not-a-certificate.pem";
+		writeText(notPemFile, "this is no certificate\n");
+	}
+	catch (...)
+	{
+		Poco::File(dir).remove(true);
+		throw;
+	}
+	caFile = dir + "/ca.crt";
+	serverCert = dir + "/server.crt";
+	serverKey = dir + "/server.key";
+	clientCert = dir + "/client.crt";
+	clientKey = dir + "/client.key";
+	otherCaFile = dir + "/other-ca.crt";
+	otherClientCert = dir + "/other-client.crt";
+	otherClientKey = dir + "/other-client.key";
+	wrongNameCert = dir + "/wrong-name.crt";
+	wrongNameKey = dir + "/wrong-name.key";
+	expiredCert = dir + "/expired.crt";
+	expiredKey = dir + "/expired.key";
+}
+
+TestCertificates::~TestCertificates()
+{
+	try
+	{
+		Poco::File(dir).remove(true);
+	}
+	catch (...)
+	{
+	}
+}
+
+void TestCertificates::openssl(const std::vector<std::string>& args) const
+{
+	CommandResult result = runCommand(executable("/usr/bin/openssl", "openssl"), args, "", std::chrono::milliseconds(20000));
+	if (result.exitCode != 0)
+	{
+		throw std::runtime_error("openssl " + (args.empty() ? std::string() : args[0]) + " failed (exit "
+			+ std::to_string(result.exitCode) + "): " + result.err);
+	}
+}
+
+void TestCertificates::makeCa(const std::string& name, const std::string& subject)
+{
+	openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+		"-keyout", dir + "/" + name + ".key", "-out", dir + "/" + name + ".crt", "-days", "2", "-subj", subject,
+		"-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
+}
+
+void TestCertificates::makeSigned(const std::string& name, const std::string& ca, const std::string& subject,
+	const std::string& extensions, const std::string& days)
+{
+	static std::atomic<int> serial{1000};
+	const std::string base = dir + "/" + name;
+	openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+		"-keyout", base + ".key", "-out", base + ".csr", "-subj", subject});
+	writeText(base + ".ext", extensions);
+	openssl({"x509", "-req", "-in", base + ".csr", "-CA", dir + "/" + ca + ".crt", "-CAkey", dir + "/" + ca + ".key",
+		"-set_serial", std::to_string(++serial), "-days", days, "-extfile", base + ".ext", "-out", base + ".crt"});
+}
+
+// -------------------------------------------------------------- TlsRedisServer
+
+TlsRedisServer::TlsRedisServer(const TlsServerOptions& options, const TestCertificates& certificates)
+	: _options(options)
+	, _clientCert(certificates.clientCert)
+	, _clientKey(certificates.clientKey)
+{
+	_dir = Poco::TemporaryFile::tempName();
+	Poco::File(_dir).createDirectories();
+	// A port picked free may be taken before redis binds it: pick another.
+	for (int attempt = 0;; ++attempt)
+	{
+		_port = freeLoopbackPort();
+		try
+		{
+			start();
+			return;
+		}
+		catch (std::exception&)
+		{
+			if (attempt == 2)
+			{
+				Poco::File(_dir).remove(true);
+				throw;
+			}
+		}
+	}
+}
+
+TlsRedisServer::~TlsRedisServer()
+{
+	try
+	{
+		stop();
+	}
+	catch (...)
+	{
+	}
+	try
+	{
+		Poco::File(_dir).remove(true);
+	}
+	catch (...)
+	{
+	}
+}
+
+std::string TlsRedisServer::url() const
+{
+	return "rediss://" + endpoint() + "/0";
+}
+
+std::string TlsRedisServer::endpoint() const
+{
+	return "127.0.0.1:" + std::to_string(_port);
+}
+
+void TlsRedisServer::start()
+{
+	std::vector<std::string> args{"--save", "", "--appendonly", "no", "--bind", "127.0.0.1",
+		"--port", "0", "--tls-port", std::to_string(_port),
+		"--tls-cert-file", _options.certFile, "--tls-key-file", _options.keyFile,
+		"--tls-ca-cert-file", _options.caFile, "--tls-auth-clients", _options.authClients ? "yes" : "no",
+		"--dir", _dir, "--logfile", _dir + "/redis.log", "--loglevel", "notice", "--daemonize", "no"};
+	if (!_options.password.empty())
+		args.insert(args.end(), {"--requirepass", _options.password});
+	args.insert(args.end(), _options.extraArgs.begin(), _options.extraArgs.end());
+	// As RedisServer::start: output to a file, killed if this process dies.
+	std::string launcher = "exec redis-server \"$@\" >>'" + _dir + "/redis.out' 2>&1";
+	if (Poco::File("/usr/bin/setpriv").exists())
+		launcher = "exec /usr/bin/setpriv --pdeathsig KILL redis-server \"$@\" >>'" + _dir + "/redis.out' 2>&1";
+	args.insert(args.begin(), {"-c", launcher, "redis-server"});
+	_process.reset(new Poco::ProcessHandle(Poco::Process::launch("/bin/sh", args)));
+	_pid = _process->id();
+
+	std::string last;
+	const bool ready = waitUntil([&]() {
+		if (_process->tryWait() != -1)
+			return true;
+		try
+		{
+			last = cli({"PING"});
+		}
+		catch (std::exception& exc)
+		{
+			last = exc.what();
+		}
+		return last == "PONG";
+	}, std::chrono::milliseconds(10000));
+	if (_process->tryWait() != -1)
+	{
+		_process.reset();
+		_pid = 0;
+		throw std::runtime_error("redis-server --tls-port " + std::to_string(_port) + " exited: " + logTail());
+	}
+	if (!ready)
+	{
+		kill();
+		throw std::runtime_error("redis-server --tls-port " + std::to_string(_port) + " did not answer PING: " + last);
+	}
+}
+
+void TlsRedisServer::kill()
+{
+	if (_pid == 0)
+		return;
+	::kill(_pid, SIGKILL);
+	_process->wait();
+	_process.reset();
+	_pid = 0;
+}
+
+void TlsRedisServer::restart()
+{
+	kill();
+	start();
+}
+
+void TlsRedisServer::stop()
+{
+	if (_pid == 0)
+		return;
+	::kill(_pid, SIGTERM);
+	if (!waitUntil([&]() { return _process->tryWait() != -1; }, std::chrono::milliseconds(5000)))
+		::kill(_pid, SIGKILL);
+	_process->wait();
+	_process.reset();
+	_pid = 0;
+}
+
+std::string TlsRedisServer::cli(const std::vector<std::string>& argv) const
+{
+	std::vector<std::string> args{"--tls", "--insecure", "--cert", _clientCert, "--key", _clientKey,
+		"-h", "127.0.0.1", "-p", std::to_string(_port)};
+	if (!_options.password.empty())
+		args.insert(args.end(), {"-a", _options.password, "--no-auth-warning"});
+	args.insert(args.end(), argv.begin(), argv.end());
+	CommandResult result = runCommand(executable("/usr/bin/redis-cli", "redis-cli"), args, "", std::chrono::milliseconds(5000));
+	if (result.exitCode != 0 || result.timedOut)
+		throw std::runtime_error("redis-cli failed (exit " + std::to_string(result.exitCode) + "): " + result.err);
+	std::string out = result.out;
+	while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' '))
+		out.pop_back();
+	// redis-cli reports a refused connection on stdout with exit 0 (or 1) depending on version.
+	if (out.compare(0, 21, "Could not connect to ") == 0 || out.compare(0, 6, "Error:") == 0)
+		throw std::runtime_error(out);
+	return out;
+}
+
+long long TlsRedisServer::subscribers(const std::string& channel) const
+{
+	// Not a TTY: one element per line, "channel\ncount".
+	const std::string out = cli({"PUBSUB", "NUMSUB", channel});
+	const auto newline = out.rfind('\n');
+	return Poco::NumberParser::parse64(newline == std::string::npos ? out : out.substr(newline + 1));
+}
+
+std::string TlsRedisServer::logTail() const
+{
+	try
+	{
+		Poco::FileInputStream in(_dir + "/redis.log");
+		std::string text;
+		Poco::StreamCopier::copyToString(in, text);
+		return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
+	}
+	catch (...)
+	{
+		return "(no log)";
+	}
+}
+
+} // namespace test
+} // namespace eventbus

@@ -345,3 +345,95 @@ long long publishRaw(const RedisServer& server, const std::string& channel, cons
 
 } // namespace test
 } // namespace eventbus
+
+namespace eventbus {
+namespace test {
+
+/// Throwaway certificates for the TLS suites, made with the `openssl` command
+/// in a temporary folder (removed with this object): EC P-256 keys, valid for
+/// two days. Paths are absolute.
+class TestCertificates
+{
+public:
+	TestCertificates();
+	~TestCertificates();
+
+	TestCertificates(const TestCertificates&) = delete;
+	TestCertificates& operator=(const TestCertificates&) = delete;
+
+	std::string dir;
+	std::string caFile;          ///< the suites' CA
+	std::string serverCert;      ///< by caFile; SAN IP:127.0.0.1, DNS:localhost
+	std::string serverKey;
+	std::string clientCert;      ///< by caFile; clientAuth
+	std::string clientKey;
+	std::string otherCaFile;     ///< an unrelated CA
+	std::string otherClientCert; ///< by otherCaFile
+	std::string otherClientKey;
+	std::string wrongNameCert;   ///< by caFile; SAN DNS:wrong-name.invalid only
+	std::string wrongNameKey;
+	std::string expiredCert;     ///< by caFile; SAN IP:127.0.0.1, expired
+	std::string expiredKey;
+	std::string encryptedClientKey; ///< clientKey, encrypted with a passphrase
+	std::string notPemFile;      ///< text that is no certificate
+
+private:
+	void openssl(const std::vector<std::string>& args) const;
+	void makeCa(const std::string& name, const std::string& subject);
+	void makeSigned(const std::string& name, const std::string& ca, const std::string& subject,
+		const std::string& extensions, const std::string& days = "2");
+};
+
+/// How a TlsRedisServer serves TLS.
+struct TlsServerOptions
+{
+	std::string certFile;    ///< the server's certificate
+	std::string keyFile;     ///< and key
+	std::string caFile;      ///< CAs for client certificates (--tls-ca-cert-file)
+	bool authClients = false; ///< --tls-auth-clients yes: a client certificate is required
+	std::string password;    ///< --requirepass (the harness's redis-cli logs in with it)
+	std::vector<std::string> extraArgs;
+};
+
+/// redis-server with TLS only (`--port 0 --tls-port N`) on 127.0.0.1, run like
+/// RedisServer (log file, killed with this process). It is ready when
+/// `redis-cli --tls` answers PING; the harness itself talks to it through
+/// redis-cli with the client certificate of `certificates`, not checking the
+/// server's certificate (so servers with bad certificates start too).
+class TlsRedisServer
+{
+public:
+	TlsRedisServer(const TlsServerOptions& options, const TestCertificates& certificates);
+	~TlsRedisServer();
+
+	TlsRedisServer(const TlsRedisServer&) = delete;
+	TlsRedisServer& operator=(const TlsRedisServer&) = delete;
+
+	unsigned short port() const { return _port; }
+	std::string url() const;      ///< rediss://127.0.0.1:N/0
+	std::string endpoint() const; ///< 127.0.0.1:N
+
+	void kill();    ///< SIGKILL, and waits for the process to exit
+	void restart(); ///< kill() if running, then start on the same port
+	void stop();    ///< SIGTERM (SIGKILL after a deadline)
+
+	/// A command through redis-cli --tls; its output, trimmed (throws when redis-cli fails).
+	std::string cli(const std::vector<std::string>& argv) const;
+	/// PUBSUB NUMSUB channel.
+	long long subscribers(const std::string& channel) const;
+	std::string logTail() const;
+
+private:
+	void start();
+
+	TlsServerOptions _options;
+	std::string _clientCert;
+	std::string _clientKey;
+	unsigned short _port = 0;
+	std::string _dir;
+	std::unique_ptr<Poco::ProcessHandle> _process;
+	Poco::Process::PID _pid = 0;
+};
+
+} // namespace test
+} // namespace eventbus

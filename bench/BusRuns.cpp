@@ -2,6 +2,8 @@
 // BusRuns.cpp
 //
 #include "BusRuns.h"
+#include "eventbus/CloudEventCodec.h"
+#include "eventbus/EnvelopeSigner.h"
 #include "eventbus/EventBus.h"
 #include <Poco/NumberParser.h>
 #include <atomic>
@@ -222,6 +224,31 @@ Measurement BusRuns::endToEnd(const Poco::Util::AbstractConfiguration& config, s
 	m.seconds = static_cast<double>((complete ? counter.last.load() : nowNanos()) - start) / 1e9;
 	m.events = static_cast<std::size_t>(std::min<std::uint64_t>(got, events));
 	m.lost = events - m.events;
+	return m;
+}
+
+Measurement BusRuns::decodeVerify(std::size_t events) const
+{
+	const std::string wire = _workload.wire(true);
+	const EnvelopeSigner signer("k1", Workload::SigningKey, {});
+	const std::size_t maxBytes = 1024 * 1024;
+	auto once = [&]() {
+		std::string receivedData;
+		const Event event = CloudEventCodec::decode(wire, maxBytes, receivedData);
+		if (!signer.verify(event, receivedData).empty()) throw std::runtime_error("the bench envelope does not verify");
+	};
+	for (std::size_t i = 0; i < warmupOf(events); ++i) once();
+	Measurement m;
+	m.latencyUs.reserve(events);
+	const std::int64_t start = nowNanos();
+	for (std::size_t i = 0; i < events; ++i)
+	{
+		const std::int64_t t0 = nowNanos();
+		once();
+		m.latencyUs.push_back(static_cast<double>(nowNanos() - t0) / 1e3);
+	}
+	m.seconds = static_cast<double>(nowNanos() - start) / 1e9;
+	m.events = events;
 	return m;
 }
 

@@ -40,6 +40,12 @@ public:
 	Measurement endToEnd(const Poco::Util::AbstractConfiguration& config, std::size_t events, bool async,
 		std::size_t window, std::size_t maxInFlight) const;
 
+	/// What the bus does with a received envelope before the chain, in this
+	/// thread: CloudEventCodec::decode of the signed envelope and
+	/// EnvelopeSigner::verify, as the delivery path calls them; records each
+	/// pair's latency.
+	Measurement decodeVerify(std::size_t events) const;
+
 	/// Publish -> handler latency at `rate` events/s, each publish confirmed.
 	Measurement roundTrip(const Poco::Util::AbstractConfiguration& config, std::size_t events, int rate) const;
 

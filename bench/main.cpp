@@ -149,6 +149,8 @@ int main(int argc, char** argv)
 		false, [&](std::size_t n) { return bus.endToEnd(*memoryConfig("loopback", true), n, false, 0, maxInFlight); }});
 	specs.push_back({makeRow("bus-overhead", "publish() through the default chain into a transport that drops it: the bus's own cost per event (unsigned)"),
 		false, [&](std::size_t n) { return bus.publishDiscarded(*memoryConfig("discard", true), n); }});
+	specs.push_back({makeRow("decode-verify", "decode + verify of the signed envelope in one thread: the subscriber's own cost per event"),
+		false, [&](std::size_t n) { return bus.decodeVerify(n); }});
 	specs.push_back({makeRow("raw-latency", "hiredis PUBLISH -> a raw SUBSCRIBE connection's reader thread, at --rate",
 		"", Target::None, 0, true),
 		true, [&](std::size_t n) { return RawRedis::roundTrip(address, redisChannel, signedWire, n, options.rate); }});

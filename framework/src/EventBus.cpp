@@ -156,11 +156,12 @@ struct EventBus::Impl: public TransportListener
 			if (!sub->active) return;
 		}
 		EventPtr event = message.event;
+		std::string receivedData; // the data's bytes as they arrived: what a signature covers
 		if (!event)
 		{
 			try
 			{
-				event = std::make_shared<Event>(CloudEventCodec::decode(message.wire, maxEnvelopeBytes));
+				event = std::make_shared<Event>(CloudEventCodec::decode(message.wire, maxEnvelopeBytes, receivedData));
 			}
 			catch (ValidationException& exc)
 			{
@@ -172,7 +173,7 @@ struct EventBus::Impl: public TransportListener
 		}
 		if (signer)
 		{
-			std::string problem = signer->verify(*event);
+			std::string problem = signer->verify(*event, receivedData);
 			if (!problem.empty())
 			{
 				drop(problem, message.channel, "id=" + event->id);

@@ -86,82 +86,133 @@ void DeliveryDispatcher::discard(std::uint64_t id)
 
 bool DeliveryDispatcher::offer(Delivery&& delivery)
 {
+	bool wake = false;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		if (_stopping)
 			return true; // shutting down: nothing is delivered any more, nothing overflows
-		if (_queue.size() >= _capacity)
+		if (_queue.size() + _taken.load(std::memory_order_relaxed) >= _capacity)
 			return false;
 		_queue.push_back(std::move(delivery));
+		wake = _waiting;
 	}
-	_ready.notify_one();
+	if (wake)
+		_ready.notify_one();
 	return true;
+}
+
+std::size_t DeliveryDispatcher::offer(std::vector<Delivery>& deliveries)
+{
+	std::size_t queued = 0;
+	bool wake = false;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_stopping)
+			return deliveries.size(); // shutting down: nothing is delivered any more, nothing overflows
+		const std::size_t taken = _taken.load(std::memory_order_relaxed);
+		for (auto& delivery : deliveries)
+		{
+			if (_queue.size() + taken >= _capacity)
+				break;
+			_queue.push_back(std::move(delivery));
+			++queued;
+		}
+		wake = _waiting && queued > 0;
+	}
+	if (wake)
+		_ready.notify_one();
+	return queued;
 }
 
 std::size_t DeliveryDispatcher::queued() const
 {
 	std::lock_guard<std::mutex> lock(_mutex);
-	return _queue.size();
+	return _queue.size() + _taken.load(std::memory_order_relaxed);
 }
 
 void DeliveryDispatcher::run()
 {
-	std::vector<std::uint64_t> ids;
+	std::deque<Delivery> batch;
+	std::vector<std::pair<std::uint64_t, CallbackPtr>> callbacks;
 	for (;;)
 	{
-		Delivery delivery;
 		{
 			std::unique_lock<std::mutex> lock(_mutex);
+			_waiting = true;
 			_ready.wait(lock, [this]() { return _stopping || !_queue.empty(); });
+			_waiting = false;
 			if (_stopping)
 				return;
-			delivery = std::move(_queue.front());
-			_queue.pop_front();
-			ids.clear();
-			auto byKey = _byKey.find(delivery.key);
-			if (byKey != _byKey.end())
-			{
-				for (const auto& entry : byKey->second)
-					ids.push_back(entry.first);
-			}
+			// Everything queued, in order; it still counts against the capacity.
+			batch.swap(_queue);
+			_taken.store(batch.size(), std::memory_order_relaxed);
 		}
-		const InboundMessage message{delivery.channel, delivery.wire, nullptr};
-		for (std::uint64_t id : ids)
+		while (!batch.empty())
 		{
-			CallbackPtr callback;
+			if (!dispatch(batch.front(), callbacks))
 			{
-				// Checked again per callback: an unsubscribe since the snapshot wins.
-				std::lock_guard<std::mutex> lock(_mutex);
-				if (_stopping)
-					return;
-				auto byKey = _byKey.find(delivery.key);
-				if (byKey == _byKey.end())
-					break;
-				auto entry = byKey->second.find(id);
-				if (entry == byKey->second.end())
-					continue;
-				callback = entry->second;
-				_running = id;
+				_taken.store(0, std::memory_order_relaxed);
+				return;
 			}
-			try
-			{
-				(*callback)(message);
-			}
-			catch (std::exception& exc)
-			{
-				_logger.error("redis: a delivery callback threw on channel " + delivery.channel + ": " + _redactor.redactText(exc.what(), 512));
-			}
-			catch (...)
-			{
-				_logger.error("redis: a delivery callback threw on channel " + delivery.channel);
-			}
-			{
-				std::lock_guard<std::mutex> lock(_mutex);
-				_running = 0;
-			}
-			_idle.notify_all();
+			batch.pop_front();
+			_taken.fetch_sub(1, std::memory_order_relaxed);
 		}
 	}
+}
+
+bool DeliveryDispatcher::dispatch(Delivery& delivery, std::vector<std::pair<std::uint64_t, CallbackPtr>>& callbacks)
+{
+	// The message is handed over once: callbacks get references to it.
+	const InboundMessage message{std::move(delivery.channel), std::move(delivery.wire), nullptr};
+	callbacks.clear();
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_stopping)
+			return false;
+		auto byKey = _byKey.find(delivery.key);
+		if (byKey == _byKey.end())
+			return true;
+		for (const auto& entry : byKey->second)
+			callbacks.emplace_back(entry.first, entry.second);
+		if (callbacks.empty())
+			return true;
+		_running = callbacks.front().first;
+	}
+	for (std::size_t i = 0; i < callbacks.size(); ++i)
+	{
+		if (i > 0)
+		{
+			// Checked again per callback: an unsubscribe since the snapshot wins.
+			std::lock_guard<std::mutex> lock(_mutex);
+			if (_stopping)
+				return false;
+			auto byKey = _byKey.find(delivery.key);
+			if (byKey == _byKey.end())
+				break;
+			if (byKey->second.find(callbacks[i].first) == byKey->second.end())
+				continue;
+			_running = callbacks[i].first;
+		}
+		try
+		{
+			(*callbacks[i].second)(message);
+		}
+		catch (std::exception& exc)
+		{
+			_logger.error("redis: a delivery callback threw on channel " + message.channel + ": " + _redactor.redactText(exc.what(), 512));
+		}
+		catch (...)
+		{
+			_logger.error("redis: a delivery callback threw on channel " + message.channel);
+		}
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			_running = 0;
+		}
+		_idle.notify_all();
+	}
+	callbacks.clear(); // callbacks are not kept alive between messages
+	return true;
 }
 
 } // namespace eventbus

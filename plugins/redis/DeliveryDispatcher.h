@@ -3,13 +3,17 @@
 //
 // The hand-off between the socket reader and the callbacks: a bounded queue
 // drained by one dispatcher thread, so a slow or throwing callback never
-// stops the reader (and the heartbeat) of the subscriber connection.
+// stops the reader (and the heartbeat) of the subscriber connection. The
+// reader hands over what one read brought in one go, and the dispatcher
+// takes everything queued at once: one lock and at most one wake-up per
+// batch instead of per message.
 //
 #pragma once
 
 #include "eventbus/Redactor.h"
 #include "eventbus/Transport.h"
 #include <Poco/Logger.h>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -18,6 +22,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace eventbus {
 
@@ -60,14 +66,23 @@ public:
 	/// Queues a message; false when the queue is full (the caller counts it).
 	bool offer(Delivery&& delivery);
 
-	/// Messages waiting.
+	/// Queues the messages in order, as many as fit, moving them out of
+	/// `deliveries`; returns how many were queued (the first ones: from the
+	/// first that did not fit on, none is, and they stay as they were).
+	std::size_t offer(std::vector<Delivery>& deliveries);
+
+	/// Messages waiting, including those the dispatcher took and has not
+	/// delivered yet: the capacity bounds them all.
 	std::size_t queued() const;
 
 private:
-	void run();
 	bool eraseLocked(std::uint64_t id, std::string& key);
 
 	using CallbackPtr = std::shared_ptr<const DeliveryCallback>;
+
+	void run();
+	/// Calls the callbacks of one message; false when stopping.
+	bool dispatch(Delivery& delivery, std::vector<std::pair<std::uint64_t, CallbackPtr>>& callbacks);
 
 	const std::size_t _capacity;
 	Poco::Logger& _logger;
@@ -76,6 +91,8 @@ private:
 	std::condition_variable _ready;   // queue not empty, or stopping
 	std::condition_variable _idle;    // a callback returned
 	std::deque<Delivery> _queue;
+	std::atomic<std::size_t> _taken{0}; // taken by the dispatcher, not delivered yet
+	bool _waiting = false;              // the dispatcher waits for _ready
 	std::map<std::string, std::map<std::uint64_t, CallbackPtr>> _byKey;
 	std::map<std::uint64_t, std::string> _keyOf;
 	std::uint64_t _running = 0;       // subscription whose callback runs now

@@ -16,6 +16,9 @@ using Clock = std::chrono::steady_clock;
 // How often the reader looks up from the socket to check the heartbeat and stop().
 constexpr std::chrono::milliseconds ReadSlice(50);
 
+// Messages the reader hands to the dispatcher at most in one go.
+constexpr std::size_t MaxHandOver = 256;
+
 Labels reasonLabels(const char* reason)
 {
 	return {{"transport", "redis"}, {"reason", reason}};
@@ -384,6 +387,22 @@ void RedisSubscriber::session(const std::shared_ptr<RedisConnection>& connection
 			connection->sendRaw(commands);
 	}
 
+	// Messages already read are handed over when the session ends, too.
+	struct FlushOnExit
+	{
+		RedisSubscriber& subscriber;
+		~FlushOnExit()
+		{
+			try
+			{
+				subscriber.flushDeliveries();
+			}
+			catch (...)
+			{
+			}
+		}
+	} flushOnExit{*this};
+
 	const auto restoreDeadline = Clock::now() + commandTimeout;
 	auto nextPing = Clock::now() + healthInterval;
 	auto pingSent = Clock::time_point{};
@@ -443,7 +462,18 @@ void RedisSubscriber::session(const std::shared_ptr<RedisConnection>& connection
 			slice = std::min(slice, std::max(std::chrono::milliseconds(1),
 				std::chrono::duration_cast<std::chrono::milliseconds>(nextPing - now)));
 		}
-		ReplyPtr reply = connection->pollReply(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(slice.count()) * 1000));
+		// Replies the last read brought come first, without waiting; the
+		// messages among them go to the dispatcher together before the reader
+		// waits for the socket again.
+		ReplyPtr reply;
+		if (!_pending.empty())
+		{
+			reply = connection->pollReply(Poco::Timespan(0));
+			if (!reply)
+				flushDeliveries();
+		}
+		if (!reply)
+			reply = connection->pollReply(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(slice.count()) * 1000));
 		if (reply)
 		{
 			const bool wasDue = pongDue;
@@ -565,16 +595,26 @@ void RedisSubscriber::deliver(const std::string& key, const redisReply& channel,
 			+ textOf(channel) + " (eventbus.redis.maxMessageBytes=" + std::to_string(_settings.maxMessageBytes) + ")");
 		return;
 	}
-	if (!_dispatcher.offer(Delivery{key, textOf(channel), std::string(payload.str, payload.len)}))
+	_pending.push_back(Delivery{key, textOf(channel), std::string(payload.str, payload.len)});
+	if (_pending.size() >= MaxHandOver)
+		flushDeliveries();
+}
+
+void RedisSubscriber::flushDeliveries()
+{
+	if (_pending.empty())
+		return;
+	for (std::size_t i = _dispatcher.offer(_pending); i < _pending.size(); ++i)
 	{
 		_overflows.increment();
 		if (_overflowCount++ % 1000 == 0)
 		{
 			_logger.warning("redis subscriber: delivery queue full (eventbus.redis.deliveryQueueCapacity="
-				+ std::to_string(_settings.deliveryQueueCapacity) + "), dropped a message on " + textOf(channel)
+				+ std::to_string(_settings.deliveryQueueCapacity) + "), dropped a message on " + _pending[i].channel
 				+ "; " + std::to_string(_overflowCount) + " dropped so far");
 		}
 	}
+	_pending.clear();
 }
 
 } // namespace eventbus

@@ -27,6 +27,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace eventbus {
 
@@ -101,6 +102,8 @@ private:
 	void becameReady(std::size_t restored, bool reportGap, const std::string& gapReason);
 	void handle(const redisReply& reply, bool& pongDue);
 	void deliver(const std::string& key, const redisReply& channel, const redisReply& payload);
+	/// Hands the messages of the last read to the dispatcher, counting overflows.
+	void flushDeliveries();
 	bool confirmedLocked(const std::string& key) const;
 	bool allConfirmedLocked() const;
 	void sendLocked(const Command& command, const std::string& key = std::string(), std::uint64_t serial = 0);
@@ -119,6 +122,7 @@ private:
 	DeliveryDispatcher _dispatcher;
 	std::atomic<std::uint64_t> _nextId{0};
 	std::uint64_t _overflowCount = 0; // reader thread only
+	std::vector<Delivery> _pending;   // reader thread only: read, not yet handed over
 
 	mutable std::mutex _mutex;
 	std::condition_variable _changed;

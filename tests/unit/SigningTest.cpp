@@ -10,7 +10,10 @@
 #include "eventbus/EnvelopeSigner.h"
 #include "eventbus/EventBus.h"
 #include "eventbus/Exceptions.h"
+#include <Poco/Base64Encoder.h>
+#include <Poco/HMACEngine.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/SHA2Engine.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <sstream>
@@ -49,6 +52,31 @@ Event withData(const Event& e, const std::string& key, const Poco::Dynamic::Var&
 	return copy;
 }
 
+// The signature as the first implementation computed it: Poco's HMAC-SHA256
+// over the canonical form, base64 by Poco. Signatures already on the wire
+// (and other implementations) depend on exactly these bytes.
+class PocoSHA256: public Poco::SHA2Engine
+{
+public:
+	enum { BLOCK_SIZE = 64, DIGEST_SIZE = 32 };
+	PocoSHA256(): Poco::SHA2Engine(SHA_256) {}
+};
+
+std::string pocoSignature(const std::string& key, const Event& e, const std::string& dataJson)
+{
+	Poco::HMACEngine<PocoSHA256> hmac(key);
+	hmac.update(EnvelopeSigner::canonical(e, dataJson));
+	const Poco::DigestEngine::Digest& digest = hmac.digest();
+	std::ostringstream out;
+	Poco::Base64Encoder encoder(out);
+	encoder.write(reinterpret_cast<const char*>(digest.data()), static_cast<std::streamsize>(digest.size()));
+	encoder.close();
+	return out.str();
+}
+
+// An envelope whose data bytes are not the compact form (spaces, key order).
+const std::string LooseData = "{ \"b\": [1, 2.50], \"a\": \"x\" }";
+
 std::unique_ptr<EnvelopeSigner> signerFrom(const std::map<std::string, std::string>& keys, const std::string& env)
 {
 	Poco::AutoPtr<Poco::Util::MapConfiguration> config(new Poco::Util::MapConfiguration);
@@ -79,6 +107,12 @@ class SigningTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testOtherKeyUnderSameIdIsBadSignature);
 	CPPUNIT_TEST(testRotationAcceptsOldKeyListedUnderKeys);
 	CPPUNIT_TEST(testCanonicalFormIsUnambiguous);
+	CPPUNIT_TEST(testSignatureIsPocoHmacOverTheCanonicalForm);
+	CPPUNIT_TEST(testKeysOfEveryLengthSignAsPocoDoes);
+	CPPUNIT_TEST(testReceivedDataVerifiesWithoutReserialising);
+	CPPUNIT_TEST(testSignatureOverCompactFormVerifiesWithLooseReceivedData);
+	CPPUNIT_TEST(testTamperedReceivedDataIsBadSignature);
+	CPPUNIT_TEST(testReceivedDataOfAnotherEventIsBadSignature);
 	CPPUNIT_TEST(testNoSignerWhenNotConfiguredOutsideProduction);
 	CPPUNIT_TEST(testProductionWithoutKeyIsRefused);
 	CPPUNIT_TEST(testProductionMayOptOut);
@@ -186,6 +220,88 @@ public:
 		Event d = a;
 		d.extensions["x1"] = "";
 		CPPUNIT_ASSERT(EnvelopeSigner::canonical(c, "{}") != EnvelopeSigner::canonical(d, "{}"));
+	}
+
+	void testSignatureIsPocoHmacOverTheCanonicalForm()
+	{
+		EnvelopeSigner signer("k1", KeyA, {});
+		Event e = handMadeEvent("acme", "orders.created");
+		e.data = payload("amount", 10);
+		e.extensions["traceparent"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+		signer.sign(e, compact(e.data));
+		CPPUNIT_ASSERT_EQUAL(pocoSignature(KeyA, e, compact(e.data)), e.extensions.at(EnvelopeSigner::SignatureAttribute));
+	}
+
+	void testKeysOfEveryLengthSignAsPocoDoes()
+	{
+		// HMAC hashes keys longer than the 64-byte block first.
+		for (std::size_t length : {32u, 63u, 64u, 65u, 100u, 200u})
+		{
+			const std::string key(length, static_cast<char>('a' + length % 26));
+			EnvelopeSigner signer("k1", key, {});
+			Event e = handMadeEvent("acme", "orders.created");
+			e.data = payload("amount", static_cast<int>(length));
+			signer.sign(e, compact(e.data));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE("key of " + std::to_string(length), pocoSignature(key, e, compact(e.data)),
+				e.extensions.at(EnvelopeSigner::SignatureAttribute));
+			CPPUNIT_ASSERT_EQUAL(std::string(), signer.verify(e, compact(e.data)));
+		}
+	}
+
+	void testReceivedDataVerifiesWithoutReserialising()
+	{
+		// A sender that signed the bytes it sent, which are not what Poco would
+		// write for the parsed data: checked over the received bytes, it verifies.
+		EnvelopeSigner signer("k1", KeyA, {});
+		Event e = handMadeEvent("acme", "orders.created");
+		Poco::JSON::Parser parser;
+		e.data = parser.parse(LooseData).extract<Poco::JSON::Object::Ptr>();
+		signer.sign(e, LooseData);
+		std::string received;
+		const Event back = CloudEventCodec::decode(CloudEventCodec::encode(e, LooseData), 1 << 20, received);
+		CPPUNIT_ASSERT_EQUAL(LooseData, received);
+		CPPUNIT_ASSERT_EQUAL(std::string(), signer.verify(back, received));
+	}
+
+	void testSignatureOverCompactFormVerifiesWithLooseReceivedData()
+	{
+		// Signed over the compact form, sent loose (a relay re-formatted it):
+		// the re-serialisation is still checked, as before.
+		EnvelopeSigner signer("k1", KeyA, {});
+		Event e = handMadeEvent("acme", "orders.created");
+		Poco::JSON::Parser parser;
+		e.data = parser.parse(LooseData).extract<Poco::JSON::Object::Ptr>();
+		signer.sign(e, compact(e.data));
+		std::string received;
+		const Event back = CloudEventCodec::decode(CloudEventCodec::encode(e, LooseData), 1 << 20, received);
+		CPPUNIT_ASSERT_EQUAL(LooseData, received);
+		CPPUNIT_ASSERT_EQUAL(std::string(), signer.verify(back, received));
+		CPPUNIT_ASSERT_EQUAL(std::string(), signer.verify(back));
+	}
+
+	void testTamperedReceivedDataIsBadSignature()
+	{
+		EnvelopeSigner signer("k1", KeyA, {});
+		const Event e = signedEvent(signer);
+		std::string wire = CloudEventCodec::encode(e, compact(e.data));
+		const std::size_t at = wire.find("\"amount\":10");
+		CPPUNIT_ASSERT(at != std::string::npos);
+		wire.replace(at, 11, "\"amount\":99");
+		std::string received;
+		const Event back = CloudEventCodec::decode(wire, 1 << 20, received);
+		CPPUNIT_ASSERT(!received.empty());
+		CPPUNIT_ASSERT_EQUAL(std::string("bad-signature"), signer.verify(back, received));
+		CPPUNIT_ASSERT_EQUAL(std::string("bad-signature"), signer.verify(back));
+	}
+
+	void testReceivedDataOfAnotherEventIsBadSignature()
+	{
+		// The received bytes stand for the data only if they carry the signature;
+		// bytes that do not match the event's data cannot make it verify.
+		EnvelopeSigner signer("k1", KeyA, {});
+		const Event e = signedEvent(signer);
+		CPPUNIT_ASSERT_EQUAL(std::string("bad-signature"), signer.verify(withData(e, "amount", 11), compact(e.data) + " "));
+		CPPUNIT_ASSERT_EQUAL(std::string("bad-signature"), signer.verify(withData(e, "amount", 11), "{\"amount\":11}"));
 	}
 
 	void testNoSignerWhenNotConfiguredOutsideProduction()

@@ -35,6 +35,11 @@ public:
 	/// attribute at fault; never echoes data values. Refuses more than
 	/// `maxBytes` before parsing.
 	static Event decode(const std::string& wire, std::size_t maxBytes);
+	/// The same; `receivedData` gets the data's JSON text exactly as it is in
+	/// `wire` (what a signature made by this codec's encoder covers), or is
+	/// left empty when the envelope was not read by the fast path (JSON the
+	/// fast path does not read is parsed by Poco::JSON::Parser).
+	static Event decode(const std::string& wire, std::size_t maxBytes, std::string& receivedData);
 
 	/// RFC 3339 with microseconds, UTC.
 	static std::string formatTime(const Poco::Timestamp& ts);

@@ -49,14 +49,26 @@ public:
 	/// unsigned, unknown-key, bad-signature.
 	std::string verify(const Event& event) const;
 
+	/// The same, checking first over `receivedData`, the data's JSON text as
+	/// it arrived: it must be the bytes `event.data` was decoded from
+	/// (CloudEventCodec::decode's `receivedData` for this event), the bytes the
+	/// sender signed, so the data need not be serialised again. When that does
+	/// not match (or `receivedData` is empty), the data's compact
+	/// re-serialisation is checked, as verify(event) does. The canonical form
+	/// is unchanged: every signature verify(event) accepts is accepted, and a
+	/// signature over the data bytes exactly as sent (which is what this bus's
+	/// encoder sends) is accepted even where re-serialising would alter them.
+	std::string verify(const Event& event, const std::string& receivedData) const;
+
 	/// The canonical bytes the signature covers.
 	static std::string canonical(const Event& event, const std::string& dataJson);
 
 private:
-	std::string mac(const std::string& key, const std::string& canonicalForm) const;
+	class Mac; // HMAC-SHA256 under one key, its padded key blocks hashed once
 	std::string _keyId;
 	std::string _key;
 	std::map<std::string, std::string> _keys; // id -> key, includes the signing key
+	std::map<std::string, std::shared_ptr<const Mac>> _macs; // id -> its key's Mac
 };
 
 } // namespace eventbus

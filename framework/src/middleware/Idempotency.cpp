@@ -25,11 +25,11 @@ bool IdempotencyWindow::seenBefore(const std::string& key, const Poco::Timestamp
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	evict(now);
-	auto it = _seen.find(key);
-	if (it != _seen.end()) return true;
-	// The key is stored once, in the map; the order slot refers to it.
-	auto inserted = _seen.emplace(key, now).first;
-	_order.emplace_back(now, &inserted->first);
+	// One lookup both finds and records. The key is stored once, in the map;
+	// the order slot refers to it.
+	auto inserted = _seen.try_emplace(key, now);
+	if (!inserted.second) return true;
+	_order.emplace_back(now, &inserted.first->first);
 	evict(now);
 	return false;
 }

@@ -1,0 +1,385 @@
+//
+// EnvelopeReader.cpp
+//
+#include "EnvelopeReader.h"
+#include <Poco/JSON/Array.h>
+#include <Poco/NumberParser.h>
+#include <algorithm>
+#include <cstring>
+
+namespace eventbus {
+
+namespace {
+
+// Integers of at most this many digits fit an Int64, which is what Poco's
+// parser makes of them; longer ones (Poco: UInt64, or an error) are declined.
+const std::size_t MaxIntegerDigits = 18;
+// Poco 1.11 makes a negative integer an Int64 through a double: exact below
+// 2^53 (all of 15 digits), rounded beyond; longer ones are declined.
+const std::size_t MaxNegativeIntegerDigits = 15;
+
+class Reader
+{
+public:
+	Reader(const std::string& text): _begin(text.data()), _p(text.data()), _end(text.data() + text.size()) {}
+
+	bool envelope(EnvelopeReader::Envelope& out)
+	{
+		skipSpace();
+		if (!consume('{')) return false;
+		skipSpace();
+		if (consume('}')) return finish();
+		std::string name;
+		for (;;)
+		{
+			if (!consume('"') || !string(name)) return false;
+			skipSpace();
+			if (!consume(':')) return false;
+			skipSpace();
+			if (name == "data")
+			{
+				if (out.data || _p == _end || *_p != '{') return false;
+				out.dataBegin = static_cast<std::size_t>(_p - _begin);
+				++_p;
+				Poco::JSON::Object::Ptr data;
+				if (!object(data, 2)) return false;
+				out.data = data;
+				out.dataEnd = static_cast<std::size_t>(_p - _begin);
+			}
+			else
+			{
+				std::string value;
+				if (!consume('"') || !string(value)) return false;
+				out.attributes.emplace_back(std::move(name), std::move(value));
+			}
+			skipSpace();
+			if (consume('}')) break;
+			if (!consume(',')) return false;
+			skipSpace();
+		}
+		std::sort(out.attributes.begin(), out.attributes.end(),
+			[](const std::pair<std::string, std::string>& a, const std::pair<std::string, std::string>& b) { return a.first < b.first; });
+		for (std::size_t i = 1; i < out.attributes.size(); ++i)
+			if (out.attributes[i - 1].first == out.attributes[i].first) return false;
+		return finish();
+	}
+
+private:
+	bool finish()
+	{
+		skipSpace();
+		return _p == _end;
+	}
+
+	void skipSpace()
+	{
+		while (_p != _end && (*_p == ' ' || *_p == '\n' || *_p == '\r' || *_p == '\t')) ++_p;
+	}
+
+	bool consume(char c)
+	{
+		if (_p == _end || *_p != c) return false;
+		++_p;
+		return true;
+	}
+
+	// After '{'.
+	bool object(Poco::JSON::Object::Ptr& out, int depth)
+	{
+		if (depth > EnvelopeReader::MaxDepth) return false;
+		out = new Poco::JSON::Object;
+		skipSpace();
+		if (consume('}')) return true;
+		std::string key;
+		Poco::Dynamic::Var v;
+		for (;;)
+		{
+			if (!consume('"') || !string(key)) return false;
+			skipSpace();
+			if (!consume(':')) return false;
+			skipSpace();
+			if (!value(v, depth)) return false;
+			out->set(key, v);
+			skipSpace();
+			if (consume('}')) return true;
+			if (!consume(',')) return false;
+			skipSpace();
+		}
+	}
+
+	// After '['.
+	bool array(Poco::JSON::Array::Ptr& out, int depth)
+	{
+		if (depth > EnvelopeReader::MaxDepth) return false;
+		out = new Poco::JSON::Array;
+		skipSpace();
+		if (consume(']')) return true;
+		Poco::Dynamic::Var v;
+		for (;;)
+		{
+			if (!value(v, depth)) return false;
+			out->add(v);
+			skipSpace();
+			if (consume(']')) return true;
+			if (!consume(',')) return false;
+			skipSpace();
+		}
+	}
+
+	bool value(Poco::Dynamic::Var& out, int depth)
+	{
+		if (_p == _end) return false;
+		switch (*_p)
+		{
+		case '"':
+		{
+			++_p;
+			std::string s;
+			if (!string(s)) return false;
+			out = std::move(s);
+			return true;
+		}
+		case '{':
+		{
+			++_p;
+			Poco::JSON::Object::Ptr o;
+			if (!object(o, depth + 1)) return false;
+			out = o;
+			return true;
+		}
+		case '[':
+		{
+			++_p;
+			Poco::JSON::Array::Ptr a;
+			if (!array(a, depth + 1)) return false;
+			out = a;
+			return true;
+		}
+		case 't':
+			if (!literal("true")) return false;
+			out = true;
+			return true;
+		case 'f':
+			if (!literal("false")) return false;
+			out = false;
+			return true;
+		case 'n':
+			if (!literal("null")) return false;
+			out.empty();
+			return true;
+		default:
+			return number(out);
+		}
+	}
+
+	bool literal(const char* word)
+	{
+		const std::size_t n = std::strlen(word);
+		if (static_cast<std::size_t>(_end - _p) < n || std::memcmp(_p, word, n) != 0) return false;
+		_p += n;
+		// "truex" is a syntax error; a delimiter or the end must follow.
+		return _p == _end || *_p == ',' || *_p == '}' || *_p == ']' || *_p == ' ' || *_p == '\n' || *_p == '\r'
+			|| *_p == '\t';
+	}
+
+	static bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+	bool number(Poco::Dynamic::Var& out)
+	{
+		const char* start = _p;
+		bool negative = false;
+		if (_p != _end && *_p == '-')
+		{
+			negative = true;
+			++_p;
+		}
+		const char* digits = _p;
+		if (_p == _end || !isDigit(*_p)) return false;
+		if (*_p == '0') ++_p;
+		else while (_p != _end && isDigit(*_p)) ++_p;
+		const std::size_t integerDigits = static_cast<std::size_t>(_p - digits);
+		bool integer = true;
+		if (_p != _end && *_p == '.')
+		{
+			integer = false;
+			++_p;
+			if (_p == _end || !isDigit(*_p)) return false;
+			while (_p != _end && isDigit(*_p)) ++_p;
+		}
+		if (_p != _end && (*_p == 'e' || *_p == 'E'))
+		{
+			integer = false;
+			++_p;
+			if (_p != _end && (*_p == '+' || *_p == '-')) ++_p;
+			if (_p == _end || !isDigit(*_p)) return false;
+			while (_p != _end && isDigit(*_p)) ++_p;
+		}
+		// A number runs up to a delimiter ("01", "1x" are syntax errors).
+		if (_p != _end && *_p != ',' && *_p != '}' && *_p != ']' && *_p != ' ' && *_p != '\n' && *_p != '\r'
+			&& *_p != '\t')
+			return false;
+		if (integer)
+		{
+			if (integerDigits > (negative ? MaxNegativeIntegerDigits : MaxIntegerDigits)) return false;
+			Poco::Int64 value = 0;
+			for (const char* d = digits; d != _p; ++d) value = value * 10 + (*d - '0');
+			out = negative ? -value : value;
+			return true;
+		}
+		double value = 0;
+		if (!Poco::NumberParser::tryParseFloat(std::string(start, _p), value)) return false;
+		out = value;
+		return true;
+	}
+
+	static int hexValue(char c)
+	{
+		if (c >= '0' && c <= '9') return c - '0';
+		if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+		if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+		return -1;
+	}
+
+	// \uXXXX after the backslash and 'u'; -1 when malformed.
+	long hex4()
+	{
+		if (_end - _p < 4) return -1;
+		long value = 0;
+		for (int i = 0; i < 4; ++i)
+		{
+			const int h = hexValue(_p[i]);
+			if (h < 0) return -1;
+			value = value * 16 + h;
+		}
+		_p += 4;
+		return value;
+	}
+
+	static void appendUtf8(std::string& out, unsigned long cp)
+	{
+		if (cp < 0x80) out.push_back(static_cast<char>(cp));
+		else if (cp < 0x800)
+		{
+			out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+			out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+		}
+		else if (cp < 0x10000)
+		{
+			out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+			out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+			out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+		}
+		else
+		{
+			out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+			out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+			out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+			out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+		}
+	}
+
+	// Length of the well-formed UTF-8 sequence at _p (RFC 3629: no overlong
+	// forms, no surrogates, at most U+10FFFF), 0 when it is not one.
+	std::size_t utf8Length() const
+	{
+		const auto* s = reinterpret_cast<const unsigned char*>(_p);
+		const std::size_t left = static_cast<std::size_t>(_end - _p);
+		auto cont = [&](std::size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+			return i < left && s[i] >= lo && s[i] <= hi;
+		};
+		const unsigned char c = s[0];
+		if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+		if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+		if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) return cont(1) && cont(2) ? 3 : 0;
+		if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;
+		if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+		if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+		if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+		return 0;
+	}
+
+	// After the opening quote; leaves _p after the closing one.
+	bool string(std::string& out)
+	{
+		out.clear();
+		for (;;)
+		{
+			const char* run = _p;
+			while (_p != _end)
+			{
+				const auto c = static_cast<unsigned char>(*_p);
+				if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+				++_p;
+			}
+			out.append(run, _p);
+			if (_p == _end) return false;
+			const auto c = static_cast<unsigned char>(*_p);
+			if (c == '"')
+			{
+				++_p;
+				return true;
+			}
+			if (c < 0x20) return false;
+			if (c >= 0x80)
+			{
+				const std::size_t n = utf8Length();
+				if (n == 0) return false;
+				out.append(_p, n);
+				_p += n;
+				continue;
+			}
+			// A backslash.
+			if (++_p == _end) return false;
+			const char e = *_p++;
+			switch (e)
+			{
+			case '"': out.push_back('"'); break;
+			case '\\': out.push_back('\\'); break;
+			case '/': out.push_back('/'); break;
+			case 'b': out.push_back('\b'); break;
+			case 'f': out.push_back('\f'); break;
+			case 'n': out.push_back('\n'); break;
+			case 'r': out.push_back('\r'); break;
+			case 't': out.push_back('\t'); break;
+			case 'u':
+			{
+				long cp = hex4();
+				if (cp <= 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) return false;
+				if (cp >= 0xD800 && cp <= 0xDBFF)
+				{
+					if (_end - _p < 2 || _p[0] != '\\' || _p[1] != 'u') return false;
+					_p += 2;
+					const long low = hex4();
+					if (low < 0xDC00 || low > 0xDFFF) return false;
+					cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+				}
+				appendUtf8(out, static_cast<unsigned long>(cp));
+				break;
+			}
+			default:
+				return false;
+			}
+		}
+	}
+
+	const char* const _begin;
+	const char* _p;
+	const char* const _end;
+};
+
+} // namespace
+
+const std::string* EnvelopeReader::Envelope::find(const std::string& name) const
+{
+	auto it = std::lower_bound(attributes.begin(), attributes.end(), name,
+		[](const std::pair<std::string, std::string>& a, const std::string& n) { return a.first < n; });
+	return it != attributes.end() && it->first == name ? &it->second : nullptr;
+}
+
+bool EnvelopeReader::read(const std::string& text, Envelope& envelope)
+{
+	envelope = Envelope();
+	return Reader(text).envelope(envelope);
+}
+
+} // namespace eventbus

@@ -1,0 +1,52 @@
+//
+// EnvelopeReader.h
+//
+// The codec's fast path: reads the JSON of a well-formed envelope in one
+// pass, building the data object exactly as Poco's JSON parser would, and
+// declines anything it is not certain about (the codec then parses with
+// Poco, which stays the reference for every error message).
+//
+#pragma once
+
+#include <Poco/JSON/Object.h>
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace eventbus {
+
+class EnvelopeReader
+{
+public:
+	/// What a read envelope holds: every member but data is a string.
+	struct Envelope
+	{
+		std::vector<std::pair<std::string, std::string>> attributes; ///< sorted by name, names unique
+		Poco::JSON::Object::Ptr data;                                ///< null when absent
+		std::size_t dataBegin = 0;                                   ///< the data's bytes in the text
+		std::size_t dataEnd = 0;
+
+		/// The attribute's value, or null when absent.
+		const std::string* find(const std::string& name) const;
+	};
+
+	/// Reads `text` into `envelope`. False (and `envelope` unspecified) for
+	/// anything outside the subset it reads: a top level that is not one
+	/// object, a member other than data that is not a string, duplicate top-level
+	/// names, data that is not an object, nesting deeper than MaxDepth, control
+	/// characters, invalid UTF-8, \u0000, lone surrogates, integers of more than
+	/// 18 digits (negative ones: 15, which Poco rounds through a double), a
+	/// number Poco's parseFloat refuses, and any syntax error. For
+	/// what it accepts, the data object equals what Poco::JSON::Parser builds:
+	/// the same keys, sorted objects, and the same value types (Int64 for
+	/// integers, double through NumberParser::parseFloat, std::string, bool,
+	/// empty for null, Object::Ptr, Array::Ptr).
+	static bool read(const std::string& text, Envelope& envelope);
+
+	/// Nesting the reader accepts below the envelope (Poco's parser, with the
+	/// codec's limit of 64, decides deeper ones).
+	static constexpr int MaxDepth = 32;
+};
+
+} // namespace eventbus

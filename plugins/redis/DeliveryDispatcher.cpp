@@ -199,11 +199,11 @@ bool DeliveryDispatcher::dispatch(Delivery& delivery, std::vector<std::pair<std:
 		}
 		catch (std::exception& exc)
 		{
-			_logger.error("redis: a delivery callback threw on channel " + message.channel + ": " + _redactor.redactText(exc.what(), 512));
+			_logger.error("redis: a delivery callback threw on channel " + _redactor.redactText(message.channel, 512) + ": " + _redactor.redactText(exc.what(), 512));
 		}
 		catch (...)
 		{
-			_logger.error("redis: a delivery callback threw on channel " + message.channel);
+			_logger.error("redis: a delivery callback threw on channel " + _redactor.redactText(message.channel, 512));
 		}
 		{
 			std::lock_guard<std::mutex> lock(_mutex);

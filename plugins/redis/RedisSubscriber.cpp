@@ -41,6 +41,7 @@ RedisSubscriber::RedisSubscriber(const RedisSettings& settings, RedisSocketFacto
 	: _settings(settings)
 	, _socketFactory(std::move(socketFactory))
 	, _logger(logger)
+	, _redactor(redactor)
 	, _listener(listener)
 	, _endpoint(settings.endpoint.describe())
 	, _reconnects(metrics.counter(Metrics::Reconnects, {{"transport", "redis"}}))
@@ -592,7 +593,7 @@ void RedisSubscriber::deliver(const std::string& key, const redisReply& channel,
 	{
 		_oversized.increment();
 		_logger.warning("redis subscriber: dropped a message of " + std::to_string(payload.len) + " bytes on "
-			+ textOf(channel) + " (eventbus.redis.maxMessageBytes=" + std::to_string(_settings.maxMessageBytes) + ")");
+			+ _redactor.redactText(textOf(channel), 512) + " (eventbus.redis.maxMessageBytes=" + std::to_string(_settings.maxMessageBytes) + ")");
 		return;
 	}
 	_pending.push_back(Delivery{key, textOf(channel), std::string(payload.str, payload.len)});
@@ -610,7 +611,7 @@ void RedisSubscriber::flushDeliveries()
 		if (_overflowCount++ % 1000 == 0)
 		{
 			_logger.warning("redis subscriber: delivery queue full (eventbus.redis.deliveryQueueCapacity="
-				+ std::to_string(_settings.deliveryQueueCapacity) + "), dropped a message on " + _pending[i].channel
+				+ std::to_string(_settings.deliveryQueueCapacity) + "), dropped a message on " + _redactor.redactText(_pending[i].channel, 512)
 				+ "; " + std::to_string(_overflowCount) + " dropped so far");
 		}
 	}

@@ -113,6 +113,7 @@ private:
 	const RedisSettings _settings;
 	const RedisSocketFactory _socketFactory;
 	Poco::Logger& _logger;
+	const Redactor& _redactor; // channels come off the wire: logged through it
 	TransportListener* const _listener;
 	const std::string _endpoint;
 	Counter& _reconnects;

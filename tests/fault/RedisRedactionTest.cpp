@@ -36,34 +36,6 @@ namespace {
 const std::string Topic = "orders.created";
 const std::string Channel = "c2pro.production.acme.orders.created";
 
-void assertClean(const std::string& text, const std::string& where)
-{
-	const std::string found = canaryIn(text);
-	CPPUNIT_ASSERT_MESSAGE(where + ": leaked " + found, found.empty());
-}
-
-template <class E, class F>
-std::string refusal(const std::string& where, F f)
-{
-	try
-	{
-		f();
-	}
-	catch (E& exc)
-	{
-		assertClean(exc.message(), where + " message()");
-		assertClean(exc.displayText(), where + " displayText()");
-		assertClean(exc.what(), where + " what()");
-		return exc.displayText();
-	}
-	catch (std::exception& exc)
-	{
-		CPPUNIT_FAIL(where + ": expected " + typeid(E).name() + ", got " + canaryIn(exc.what()));
-	}
-	CPPUNIT_FAIL(where + ": expected " + typeid(E).name() + ", nothing was thrown");
-	return std::string();
-}
-
 std::uint64_t dropped(EventBus& bus, const std::string& reason)
 {
 	return bus.metrics().counterValue(Metrics::Dropped, {{"transport", "redis"}, {"reason", reason}});

@@ -8,7 +8,9 @@
 #pragma once
 
 #include "eventbus/Redactor.h"
+#include <cppunit/TestAssert.h>
 #include <Poco/AutoPtr.h>
+#include <Poco/Exception.h>
 #include <Poco/Channel.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -17,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 namespace eventbus {
@@ -191,6 +194,42 @@ private:
 	Poco::AutoPtr<CaptureChannel> _channel;
 	std::map<std::string, Saved> _saved;
 };
+
+inline void assertClean(const std::string& text, const std::string& where)
+{
+	const std::string found = canaryIn(text);
+	CPPUNIT_ASSERT_MESSAGE(where + ": leaked " + found, found.empty());
+}
+
+/// Calls `f`, which must throw E; checks message(), displayText() and what()
+/// (and any nested exception) for canaries; returns displayText().
+template <class E, class F>
+std::string refusal(const std::string& where, F f)
+{
+	try
+	{
+		f();
+	}
+	catch (E& exc)
+	{
+		assertClean(exc.message(), where + " message()");
+		assertClean(exc.displayText(), where + " displayText()");
+		assertClean(exc.what(), where + " what()");
+		for (const Poco::Exception* nested = exc.nested(); nested; nested = nested->nested())
+			assertClean(nested->displayText(), where + " nested");
+		return exc.displayText();
+	}
+	catch (Poco::Exception& exc)
+	{
+		CPPUNIT_FAIL(where + ": expected " + typeid(E).name() + ", got " + canaryIn(exc.displayText()));
+	}
+	catch (std::exception& exc)
+	{
+		CPPUNIT_FAIL(where + ": expected " + typeid(E).name() + ", got std::exception " + canaryIn(exc.what()));
+	}
+	CPPUNIT_FAIL(where + ": expected " + typeid(E).name() + ", nothing was thrown");
+	return std::string();
+}
 
 } // namespace test
 } // namespace eventbus

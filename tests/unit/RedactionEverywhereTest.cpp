@@ -84,42 +84,6 @@ const std::string Channel = "c2pro.test.acme.orders.created";
 const std::string KeyA = "redaction-suite-key-a-0123456789abcdef";
 const std::string KeyB = "redaction-suite-key-b-0123456789abcdef";
 
-void assertClean(const std::string& text, const std::string& where)
-{
-	const std::string found = canaryIn(text);
-	CPPUNIT_ASSERT_MESSAGE(where + ": leaked " + found, found.empty());
-}
-
-/// Calls `f`, which must throw E; checks message(), displayText() and what()
-/// (and any nested exception) for canaries; returns displayText().
-template <class E, class F>
-std::string refusal(const std::string& where, F f)
-{
-	try
-	{
-		f();
-	}
-	catch (E& exc)
-	{
-		assertClean(exc.message(), where + " message()");
-		assertClean(exc.displayText(), where + " displayText()");
-		assertClean(exc.what(), where + " what()");
-		for (const Poco::Exception* nested = exc.nested(); nested; nested = nested->nested())
-			assertClean(nested->displayText(), where + " nested");
-		return exc.displayText();
-	}
-	catch (Poco::Exception& exc)
-	{
-		CPPUNIT_FAIL(where + ": expected " + typeid(E).name() + ", got " + canaryIn(exc.displayText()));
-	}
-	catch (std::exception& exc)
-	{
-		CPPUNIT_FAIL(where + ": expected " + typeid(E).name() + ", got std::exception " + canaryIn(exc.what()));
-	}
-	CPPUNIT_FAIL(where + ": expected " + typeid(E).name() + ", nothing was thrown");
-	return std::string();
-}
-
 std::string withTail(const std::string& text, std::size_t n = 2)
 {
 	return text.substr(0, text.size() > n ? text.size() - n : 0);

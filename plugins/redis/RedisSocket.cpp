@@ -2,12 +2,18 @@
 // RedisSocket.cpp
 //
 #include "RedisSocket.h"
+#include <Poco/Exception.h>
+#include <Poco/Net/IPAddress.h>
 #include <Poco/Net/SocketAddress.h>
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -23,10 +29,56 @@ bool RedisSocket::receiveWithin(char* buffer, std::size_t length, const Poco::Ti
 	return true;
 }
 
+Poco::Net::SocketAddress resolveWithin(const std::string& host, unsigned short port, const Poco::Timespan& timeout)
+{
+	Poco::Net::IPAddress literal;
+	if (Poco::Net::IPAddress::tryParse(host, literal))
+		return Poco::Net::SocketAddress(literal, port);
+
+	// The lookup thread owns a share of the result, so a lookup that outlives
+	// the deadline finishes harmlessly on its own.
+	struct Lookup
+	{
+		std::mutex mutex;
+		std::condition_variable done;
+		bool finished = false;
+		Poco::Net::SocketAddress address;
+		std::exception_ptr error;
+	};
+	auto lookup = std::make_shared<Lookup>();
+	std::thread([lookup, host, port]() {
+		Poco::Net::SocketAddress address;
+		std::exception_ptr error;
+		try
+		{
+			address = Poco::Net::SocketAddress(host, port);
+		}
+		catch (...)
+		{
+			error = std::current_exception();
+		}
+		{
+			std::lock_guard<std::mutex> lock(lookup->mutex);
+			lookup->address = address;
+			lookup->error = error;
+			lookup->finished = true;
+		}
+		lookup->done.notify_all();
+	}).detach();
+
+	std::unique_lock<std::mutex> lock(lookup->mutex);
+	if (!lookup->done.wait_for(lock, std::chrono::microseconds(timeout.totalMicroseconds()), [&]() { return lookup->finished; }))
+		throw Poco::TimeoutException("DNS lookup of " + host + " took longer than "
+			+ std::to_string(timeout.totalMilliseconds()) + " ms");
+	if (lookup->error)
+		std::rethrow_exception(lookup->error);
+	return lookup->address;
+}
+
 void PlainRedisSocket::connect(const std::string& host, unsigned short port,
 	const Poco::Timespan& connectTimeout, const Poco::Timespan& ioTimeout)
 {
-	_socket.connect(Poco::Net::SocketAddress(host, port), connectTimeout);
+	_socket.connect(resolveWithin(host, port, connectTimeout), connectTimeout);
 	_socket.setNoDelay(true);
 	_socket.setKeepAlive(true);
 	_socket.setSendTimeout(ioTimeout);

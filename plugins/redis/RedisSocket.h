@@ -6,6 +6,7 @@
 //
 #pragma once
 
+#include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Timespan.h>
 #include <cstddef>
@@ -45,6 +46,12 @@ public:
 };
 
 using RedisSocketFactory = std::function<std::unique_ptr<RedisSocket>()>;
+
+/// Resolves `host` (a name or an IP literal) within `timeout`: the system
+/// resolver has no deadline of its own, so a name lookup runs on a helper
+/// thread and a slow DNS server throws Poco::TimeoutException instead of
+/// holding connect() past eventbus.redis.connectTimeoutMs.
+Poco::Net::SocketAddress resolveWithin(const std::string& host, unsigned short port, const Poco::Timespan& timeout);
 
 /// TCP through Poco::Net::StreamSocket with TCP_NODELAY and keepalive.
 class PlainRedisSocket : public RedisSocket

@@ -238,7 +238,7 @@ void TlsRedisSocket::connect(const std::string& host, unsigned short port,
 	const Poco::Timespan& connectTimeout, const Poco::Timespan& ioTimeout)
 {
 	Poco::Net::StreamSocket plain;
-	plain.connect(Poco::Net::SocketAddress(host, port), connectTimeout);
+	plain.connect(resolveWithin(host, port, connectTimeout), connectTimeout);
 	plain.setNoDelay(true);
 	plain.setKeepAlive(true);
 	// Non-blocking from here: attach() then only prepares the handshake, which

@@ -11,6 +11,7 @@
 #include "eventbus/EventBus.h"
 #include "eventbus/Exceptions.h"
 #include <cppunit/extensions/HelperMacros.h>
+#include <chrono>
 #include <memory>
 
 using namespace eventbus;
@@ -41,6 +42,7 @@ class RedisConfigTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testAclUserAndPasswordAuthenticate);
 	CPPUNIT_TEST(testPasswordNeverShowsInErrorsHealthOrLogs);
 	CPPUNIT_TEST(testUnreachableServerStartsNotReady);
+	CPPUNIT_TEST(testUnresolvableHostFailsWithinConnectTimeout);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -176,6 +178,28 @@ public:
 		TransportHealth health = bus.health();
 		CPPUNIT_ASSERT(!health.ready);
 		CPPUNIT_ASSERT_MESSAGE(health.reason, contains(health.reason, "redis 127.0.0.1:" + std::to_string(port) + " unreachable: Connection refused"));
+	}
+
+	void testUnresolvableHostFailsWithinConnectTimeout()
+	{
+		// `.invalid` never resolves (RFC 2606). Whether this machine's resolver
+		// answers at once or waits for an unreachable DNS server (seconds per
+		// attempt), publish fails naming the host, bounded by connectTimeoutMs.
+		const auto start = std::chrono::steady_clock::now();
+		EventBus bus(*redisConfig("redis://eventbus-test-host.invalid:6379/0", {{"eventbus.redis.connectTimeoutMs", "300"}}));
+		std::string message;
+		try
+		{
+			bus.publish("orders.created", std::string(R"({"n":1})"), "acme");
+		}
+		catch (TransportException& exc)
+		{
+			message = exc.message();
+		}
+		const auto elapsed = std::chrono::steady_clock::now() - start;
+		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "eventbus-test-host.invalid:6379"));
+		CPPUNIT_ASSERT_MESSAGE(std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()) + " ms",
+			elapsed < std::chrono::milliseconds(2500));
 	}
 };
 

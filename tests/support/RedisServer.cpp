@@ -17,6 +17,9 @@
 #include <Poco/UUIDGenerator.h>
 #include <hiredis/hiredis.h>
 #include <algorithm>
+#include <chrono>
+#include <functional>
+#include <thread>
 #include <csignal>
 #include <sstream>
 #include <stdexcept>
@@ -70,6 +73,98 @@ void sendAll(Poco::Net::StreamSocket& socket, const std::string& bytes)
 	std::size_t sent = 0;
 	while (sent < bytes.size())
 		sent += static_cast<std::size_t>(socket.sendBytes(bytes.data() + sent, static_cast<int>(bytes.size() - sent), MSG_NOSIGNAL));
+}
+
+/// Starts redis-server with `args` through sh, so its stdout and stderr (which
+/// it would otherwise inherit: ctest's pipes) go to a file in `dir`; `exec`
+/// keeps the pid. setpriv makes the kernel kill the server if this process
+/// dies without stopping it.
+Poco::ProcessHandle launchRedisServer(const std::string& dir, std::vector<std::string> args)
+{
+	std::string launcher = "exec redis-server \"$@\" >>'" + dir + "/redis.out' 2>&1";
+	if (Poco::File("/usr/bin/setpriv").exists())
+		launcher = "exec /usr/bin/setpriv --pdeathsig KILL redis-server \"$@\" >>'" + dir + "/redis.out' 2>&1";
+	args.insert(args.begin(), {"-c", launcher, "redis-server"});
+	return Poco::Process::launch("/bin/sh", args);
+}
+
+/// SIGTERM, SIGKILL if it has not exited within 5 s, then reaps it.
+void terminateServer(Poco::ProcessHandle& process, Poco::Process::PID pid)
+{
+	::kill(pid, SIGTERM);
+	const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+	while (process.tryWait() == -1)
+	{
+		if (std::chrono::steady_clock::now() >= deadline)
+		{
+			::kill(pid, SIGKILL);
+			break;
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+	}
+	process.wait();
+}
+
+/// The last 2000 bytes of the server's log in `dir`.
+std::string redisLogTail(const std::string& dir)
+{
+	try
+	{
+		Poco::FileInputStream in(dir + "/redis.log");
+		std::string text;
+		Poco::StreamCopier::copyToString(in, text);
+		return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
+	}
+	catch (...)
+	{
+		return "(no log)";
+	}
+}
+
+/// Makes a fresh folder in `dir` and calls `start` with a free loopback port
+/// in `port`: a port picked free may be taken before redis binds it, so up to
+/// three ports are tried. The folder is removed when every try failed.
+void startOnFreePort(std::string& dir, unsigned short& port, const std::function<void()>& start)
+{
+	dir = Poco::TemporaryFile::tempName();
+	Poco::File(dir).createDirectories();
+	for (int attempt = 0;; ++attempt)
+	{
+		port = freeLoopbackPort();
+		try
+		{
+			start();
+			return;
+		}
+		catch (std::exception&)
+		{
+			if (attempt == 2)
+			{
+				Poco::File(dir).remove(true);
+				throw;
+			}
+		}
+	}
+}
+
+/// For destructors: stop the server, remove its folder, never throw.
+template <class Server>
+void disposeQuietly(Server& server, const std::string& dir)
+{
+	try
+	{
+		server.stop();
+	}
+	catch (...)
+	{
+	}
+	try
+	{
+		Poco::File(dir).remove(true);
+	}
+	catch (...)
+	{
+	}
 }
 
 } // namespace
@@ -156,41 +251,12 @@ RedisServer::RedisServer(const std::vector<std::string>& extraArgs, const std::s
 	: _extraArgs(extraArgs)
 	, _password(password)
 {
-	_dir = Poco::TemporaryFile::tempName();
-	Poco::File(_dir).createDirectories();
-	// A port picked free may be taken before redis binds it: pick another.
-	for (int attempt = 0;; ++attempt)
-	{
-		_port = freeLoopbackPort();
-		try
-		{
-			start();
-			return;
-		}
-		catch (std::exception&)
-		{
-			if (attempt == 2)
-				throw;
-		}
-	}
+	startOnFreePort(_dir, _port, [this]() { start(); });
 }
 
 RedisServer::~RedisServer()
 {
-	try
-	{
-		stop();
-	}
-	catch (...)
-	{
-	}
-	try
-	{
-		Poco::File(_dir).remove(true);
-	}
-	catch (...)
-	{
-	}
+	disposeQuietly(*this, _dir);
 }
 
 std::string RedisServer::url() const
@@ -214,14 +280,7 @@ void RedisServer::start()
 		args.push_back(_password);
 	}
 	args.insert(args.end(), _extraArgs.begin(), _extraArgs.end());
-	// Through sh, so the server's stdout and stderr (which it would otherwise
-	// inherit: ctest's pipes) go to its log file; `exec` keeps the pid. setpriv
-	// makes the kernel kill the server if this process dies without stopping it.
-	std::string launcher = "exec redis-server \"$@\" >>'" + _dir + "/redis.out' 2>&1";
-	if (Poco::File("/usr/bin/setpriv").exists())
-		launcher = "exec /usr/bin/setpriv --pdeathsig KILL redis-server \"$@\" >>'" + _dir + "/redis.out' 2>&1";
-	args.insert(args.begin(), {"-c", launcher, "redis-server"});
-	_process.reset(new Poco::ProcessHandle(Poco::Process::launch("/bin/sh", args)));
+	_process.reset(new Poco::ProcessHandle(launchRedisServer(_dir, args)));
 	_pid = _process->id();
 	_paused = false;
 	try
@@ -308,17 +367,7 @@ void RedisServer::stop()
 	if (_pid == 0)
 		return;
 	resume();
-	::kill(_pid, SIGTERM);
-	const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-	while (_process->tryWait() == -1)
-	{
-		if (std::chrono::steady_clock::now() >= deadline)
-		{
-			::kill(_pid, SIGKILL);
-			break;
-		}
-		std::this_thread::sleep_for(std::chrono::milliseconds(5));
-	}
+	terminateServer(*_process, _pid);
 	waitExit();
 }
 
@@ -360,17 +409,7 @@ long long RedisServer::subscribers(const std::string& channel) const
 
 std::string RedisServer::logTail() const
 {
-	try
-	{
-		Poco::FileInputStream in(_dir + "/redis.log");
-		std::string text;
-		Poco::StreamCopier::copyToString(in, text);
-		return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
-	}
-	catch (...)
-	{
-		return "(no log)";
-	}
+	return redisLogTail(_dir);
 }
 
 // -------------------------------------------------------------- RedisObserver
@@ -995,44 +1034,12 @@ TlsRedisServer::TlsRedisServer(const TlsServerOptions& options, const TestCertif
 	, _clientCert(certificates.clientCert)
 	, _clientKey(certificates.clientKey)
 {
-	_dir = Poco::TemporaryFile::tempName();
-	Poco::File(_dir).createDirectories();
-	// A port picked free may be taken before redis binds it: pick another.
-	for (int attempt = 0;; ++attempt)
-	{
-		_port = freeLoopbackPort();
-		try
-		{
-			start();
-			return;
-		}
-		catch (std::exception&)
-		{
-			if (attempt == 2)
-			{
-				Poco::File(_dir).remove(true);
-				throw;
-			}
-		}
-	}
+	startOnFreePort(_dir, _port, [this]() { start(); });
 }
 
 TlsRedisServer::~TlsRedisServer()
 {
-	try
-	{
-		stop();
-	}
-	catch (...)
-	{
-	}
-	try
-	{
-		Poco::File(_dir).remove(true);
-	}
-	catch (...)
-	{
-	}
+	disposeQuietly(*this, _dir);
 }
 
 std::string TlsRedisServer::url() const
@@ -1055,12 +1062,7 @@ void TlsRedisServer::start()
 	if (!_options.password.empty())
 		args.insert(args.end(), {"--requirepass", _options.password});
 	args.insert(args.end(), _options.extraArgs.begin(), _options.extraArgs.end());
-	// As RedisServer::start: output to a file, killed if this process dies.
-	std::string launcher = "exec redis-server \"$@\" >>'" + _dir + "/redis.out' 2>&1";
-	if (Poco::File("/usr/bin/setpriv").exists())
-		launcher = "exec /usr/bin/setpriv --pdeathsig KILL redis-server \"$@\" >>'" + _dir + "/redis.out' 2>&1";
-	args.insert(args.begin(), {"-c", launcher, "redis-server"});
-	_process.reset(new Poco::ProcessHandle(Poco::Process::launch("/bin/sh", args)));
+	_process.reset(new Poco::ProcessHandle(launchRedisServer(_dir, args)));
 	_pid = _process->id();
 
 	std::string last;
@@ -1110,10 +1112,7 @@ void TlsRedisServer::stop()
 {
 	if (_pid == 0)
 		return;
-	::kill(_pid, SIGTERM);
-	if (!waitUntil([&]() { return _process->tryWait() != -1; }, std::chrono::milliseconds(5000)))
-		::kill(_pid, SIGKILL);
-	_process->wait();
+	terminateServer(*_process, _pid);
 	_process.reset();
 	_pid = 0;
 }
@@ -1147,17 +1146,7 @@ long long TlsRedisServer::subscribers(const std::string& channel) const
 
 std::string TlsRedisServer::logTail() const
 {
-	try
-	{
-		Poco::FileInputStream in(_dir + "/redis.log");
-		std::string text;
-		Poco::StreamCopier::copyToString(in, text);
-		return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
-	}
-	catch (...)
-	{
-		return "(no log)";
-	}
+	return redisLogTail(_dir);
 }
 
 } // namespace test

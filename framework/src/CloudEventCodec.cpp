@@ -226,21 +226,31 @@ int digits(const std::string& s, std::size_t pos, std::size_t count)
 	return value;
 }
 
-// The form formatTime writes, YYYY-MM-DDTHH:MM:SS.ffffffZ, parsed the way
-// Poco's ISO 8601 parser would; false for anything else (which then goes
-// through Poco's parser).
-bool parseCanonicalTime(const std::string& s, Poco::DateTime& dateTime)
+// The fields of the form formatTime writes, YYYY-MM-DDTHH:MM:SS.ffffffZ.
+struct CanonicalTime
+{
+	int year, month, day, hour, minute, second, millis, micros;
+};
+
+// Reads that form, checked as Poco's ISO 8601 parser would; false for
+// anything else (which then goes through Poco's parser).
+bool readCanonicalTime(const std::string& s, CanonicalTime& t)
 {
 	if (s.size() != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':'
 		|| s[19] != '.' || s[26] != 'Z')
 		return false;
-	const int year = digits(s, 0, 4), month = digits(s, 5, 2), day = digits(s, 8, 2);
-	const int hour = digits(s, 11, 2), minute = digits(s, 14, 2), second = digits(s, 17, 2);
-	const int millis = digits(s, 20, 3), micros = digits(s, 23, 3);
-	if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || millis < 0 || micros < 0)
+	t = CanonicalTime{digits(s, 0, 4), digits(s, 5, 2), digits(s, 8, 2), digits(s, 11, 2), digits(s, 14, 2),
+		digits(s, 17, 2), digits(s, 20, 3), digits(s, 23, 3)};
+	if (t.year < 0 || t.month < 0 || t.day < 0 || t.hour < 0 || t.minute < 0 || t.second < 0 || t.millis < 0 || t.micros < 0)
 		return false;
-	if (!Poco::DateTime::isValid(year, month, day, hour, minute, second, millis, micros)) return false;
-	dateTime.assign(year, month, day, hour, minute, second, millis, micros);
+	return Poco::DateTime::isValid(t.year, t.month, t.day, t.hour, t.minute, t.second, t.millis, t.micros);
+}
+
+bool parseCanonicalTime(const std::string& s, Poco::DateTime& dateTime)
+{
+	CanonicalTime t;
+	if (!readCanonicalTime(s, t)) return false;
+	dateTime.assign(t.year, t.month, t.day, t.hour, t.minute, t.second, t.millis, t.micros);
 	return true;
 }
 
@@ -248,15 +258,10 @@ bool parseCanonicalTime(const std::string& s, Poco::DateTime& dateTime)
 // Poco's Julian-day arithmetic; false for anything else.
 bool parseCanonicalTimestamp(const std::string& s, Poco::Timestamp& timestamp)
 {
-	if (s.size() != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':'
-		|| s[19] != '.' || s[26] != 'Z')
-		return false;
-	const int year = digits(s, 0, 4), month = digits(s, 5, 2), day = digits(s, 8, 2);
-	const int hour = digits(s, 11, 2), minute = digits(s, 14, 2), second = digits(s, 17, 2);
-	const int millis = digits(s, 20, 3), micros = digits(s, 23, 3);
-	if (year < 1970 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || millis < 0 || micros < 0)
-		return false;
-	if (!Poco::DateTime::isValid(year, month, day, hour, minute, second, millis, micros)) return false;
+	CanonicalTime t;
+	if (!readCanonicalTime(s, t) || t.year < 1970) return false;
+	const int year = t.year, month = t.month, day = t.day;
+	const int hour = t.hour, minute = t.minute, second = t.second, millis = t.millis, micros = t.micros;
 	// Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil).
 	const long long y = year - (month <= 2 ? 1 : 0);
 	const long long era = y / 400;

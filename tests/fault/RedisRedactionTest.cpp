@@ -67,6 +67,7 @@ class RedisRedactionTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testFailPolicyRefusalsDuringAnOutageCarryNoPayload);
 	CPPUNIT_TEST(testBufferOverflowAndFlushCarryNoPayload);
 	CPPUNIT_TEST(testRawInjectedHostileMessagesAreDroppedWithoutContent);
+	CPPUNIT_TEST(testHostileChannelNameOfADroppedMessageIsRedacted);
 	CPPUNIT_TEST(testCliPublishDuringAnOutagePrintsNoSecret);
 	CPPUNIT_TEST(testCliSubscribePrintsThePayloadOnlyInLogMode);
 	CPPUNIT_TEST_SUITE_END();
@@ -199,6 +200,23 @@ public:
 		CPPUNIT_ASSERT(_trace->capture().contains("dropped malformed message"));
 		CPPUNIT_ASSERT(_trace->capture().contains("threw on event"));
 		assertLogsClean("raw injection");
+	}
+
+	void testHostileChannelNameOfADroppedMessageIsRedacted()
+	{
+		// A cross-tenant subscription's pattern matches whatever the publisher
+		// puts in the tenant position, secrets included; the subscriber's
+		// diagnostic for an oversized message names the channel, redacted.
+		{
+			auto subscriber = bus({{"eventbus.security.allowCrossTenant", "true"},
+				{"eventbus.redis.maxMessageBytes", "8192"}});
+			subscriber->subscribe(Topic, [](const Event&) {}, TenantScope::allTenants());
+			const std::string hostile = "c2pro.production.x password=CANARY-901-secret y.orders.created";
+			CPPUNIT_ASSERT_EQUAL(1LL, _server->command({"PUBLISH", hostile, std::string(9000, 'x')}).integer);
+			CPPUNIT_ASSERT(waitUntil([&]() { return dropped(*subscriber, "oversized") == 1; }));
+		}
+		CPPUNIT_ASSERT(_trace->capture().contains("redis subscriber: dropped a message of 9000 bytes on c2pro.production.x"));
+		assertLogsClean("hostile channel");
 	}
 
 	void testCliPublishDuringAnOutagePrintsNoSecret()

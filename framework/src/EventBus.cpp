@@ -148,12 +148,12 @@ struct EventBus::Impl: public TransportListener
 				redactor.redactText(detail, 512));
 	}
 
-	void deliver(const SubscriptionPtr& sub, const InboundMessage& message)
+	DeliveryResult deliver(const SubscriptionPtr& sub, const InboundMessage& message)
 	{
-		if (closed.load(std::memory_order_relaxed)) return;
+		if (closed.load(std::memory_order_relaxed)) return DeliveryResult::rejected("closed");
 		{
 			std::lock_guard<std::mutex> lock(sub->mutex);
-			if (!sub->active) return;
+			if (!sub->active) return DeliveryResult::rejected("unsubscribed");
 		}
 		EventPtr event = message.event;
 		std::string receivedData; // the data's bytes as they arrived: what a signature covers
@@ -168,7 +168,7 @@ struct EventBus::Impl: public TransportListener
 				malformed->increment();
 				logger.warning("dropped malformed message on %s: %s; bytes: %s", redactor.redactText(message.channel, 512),
 					redactor.redactText(exc.message()), redactor.redactText(message.wire, 256));
-				return;
+				return DeliveryResult::rejected("malformed");
 			}
 		}
 		if (signer)
@@ -177,7 +177,7 @@ struct EventBus::Impl: public TransportListener
 			if (!problem.empty())
 			{
 				drop(problem, message.channel, "id=" + event->id);
-				return;
+				return DeliveryResult::rejected(problem);
 			}
 		}
 		DeliveryContext context{*event, message.channel, sub->topic, sub->scope, sub->token, transportName, {}};
@@ -195,9 +195,9 @@ struct EventBus::Impl: public TransportListener
 			}
 			if (!pass)
 			{
-				drop(context.dropReason.empty() ? middleware->name() : context.dropReason, message.channel,
-					"id=" + event->id);
-				return;
+				std::string reason = context.dropReason.empty() ? middleware->name() : context.dropReason;
+				drop(reason, message.channel, "id=" + event->id);
+				return DeliveryResult::rejected(reason);
 			}
 		}
 		// Defence in depth: whatever the chain, a handler never sees another
@@ -205,15 +205,16 @@ struct EventBus::Impl: public TransportListener
 		if (!sub->scope.admits(event->tenantId))
 		{
 			drop("scope-mismatch", message.channel, "id=" + event->id);
-			return;
+			return DeliveryResult::rejected("scope-mismatch");
 		}
 		{
 			std::lock_guard<std::mutex> lock(sub->mutex);
-			if (!sub->active) return;
+			if (!sub->active) return DeliveryResult::rejected("unsubscribed");
 			++sub->inflight;
 			sub->callers.push_back(std::this_thread::get_id());
 		}
 		bool threw = false;
+		std::string error;
 		try
 		{
 			CurrentEventScope scope(*event);
@@ -222,20 +223,23 @@ struct EventBus::Impl: public TransportListener
 		catch (Poco::Exception& exc)
 		{
 			threw = true;
+			error = redactor.redactText(exc.displayText());
 			handlerErrors.increment();
 			logger.error("handler of subscription %s (%s) threw on event %s: %s", std::to_string(sub->token),
-				sub->topic, event->id, redactor.redactText(exc.displayText()));
+				sub->topic, event->id, error);
 		}
 		catch (std::exception& exc)
 		{
 			threw = true;
+			error = redactor.redactText(exc.what());
 			handlerErrors.increment();
 			logger.error("handler of subscription %s (%s) threw on event %s: %s", std::to_string(sub->token),
-				sub->topic, event->id, redactor.redactText(exc.what()));
+				sub->topic, event->id, error);
 		}
 		catch (...)
 		{
 			threw = true;
+			error = "unknown exception";
 			handlerErrors.increment();
 			logger.error("handler of subscription %s (%s) threw an unknown exception on event %s",
 				std::to_string(sub->token), sub->topic, event->id);
@@ -252,6 +256,7 @@ struct EventBus::Impl: public TransportListener
 			try { middleware->afterDeliver(context, threw); }
 			catch (...) {}
 		}
+		return threw ? DeliveryResult::failed(error) : DeliveryResult::handled();
 	}
 
 	void unsubscribe(SubscriptionToken token)
@@ -553,9 +558,10 @@ SubscriptionToken EventBus::subscribe(const std::string& topic, Handler handler,
 	sub->token = impl.nextToken.fetch_add(1);
 	Impl* self = &impl;
 	std::weak_ptr<Subscription> weak(sub);
-	sub->transportId = impl.transport->subscribe(ChannelSubscription{sub->channel, sub->pattern},
+	sub->transportId = impl.transport->subscribe(ChannelSubscription{sub->channel, sub->pattern, std::string()},
 		[self, weak](const InboundMessage& message) {
-			if (SubscriptionPtr s = weak.lock()) self->deliver(s, message);
+			if (SubscriptionPtr s = weak.lock()) return self->deliver(s, message);
+			return DeliveryResult::rejected("unsubscribed");
 		});
 	{
 		std::lock_guard<std::mutex> lock(impl.mutex);

@@ -14,5 +14,6 @@ POCO_IMPLEMENT_EXCEPTION(PluginException, EventBusException, "Plugin error")
 POCO_IMPLEMENT_EXCEPTION(TransportException, EventBusException, "Transport error")
 POCO_IMPLEMENT_EXCEPTION(OverflowException, TransportException, "Overflow")
 POCO_IMPLEMENT_EXCEPTION(AccessDeniedException, TransportException, "Access denied")
+POCO_IMPLEMENT_EXCEPTION(OutcomeUnknownException, TransportException, "Outcome unknown")
 
 } // namespace eventbus

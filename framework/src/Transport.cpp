@@ -8,7 +8,7 @@
 #include "eventbus/Transport.h"
 
 namespace eventbus {
-inline namespace abi_v1 {
+inline namespace abi_v2 {
 
 Transport::~Transport() = default;
 
@@ -27,5 +27,5 @@ void Transport::publishAsync(const OutboundMessage& message, PublishCallback don
 }
 TransportListener::~TransportListener() = default;
 
-} // inline namespace abi_v1
+} // inline namespace abi_v2
 } // namespace eventbus

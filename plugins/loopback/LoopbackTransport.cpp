@@ -42,7 +42,9 @@ void LoopbackTransport::publish(const OutboundMessage& message)
 		}
 	}
 	// Only the wire bytes travel: the receiving side decodes them.
-	InboundMessage inbound{message.channel, message.wire, nullptr};
+	InboundMessage inbound;
+	inbound.channel = message.channel;
+	inbound.wire = message.wire;
 	for (const auto& target : targets)
 	{
 		{

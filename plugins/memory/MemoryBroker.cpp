@@ -219,7 +219,9 @@ void MemoryBroker::publish(const OutboundMessage& message)
 			if (held[i]) targets[i].first->release();
 		throw;
 	}
-	InboundMessage inbound{message.channel, std::string(), message.event};
+	InboundMessage inbound;
+	inbound.channel = message.channel;
+	inbound.event = message.event;
 	for (std::size_t i = 0; i < targets.size(); ++i)
 		if (held[i]) targets[i].first->commit(targets[i].second, inbound);
 }

@@ -163,7 +163,9 @@ void DeliveryDispatcher::run()
 bool DeliveryDispatcher::dispatch(Delivery& delivery, std::vector<std::pair<std::uint64_t, CallbackPtr>>& callbacks)
 {
 	// The message is handed over once: callbacks get references to it.
-	const InboundMessage message{std::move(delivery.channel), std::move(delivery.wire), nullptr};
+	InboundMessage message;
+	message.channel = std::move(delivery.channel);
+	message.wire = std::move(delivery.wire);
 	callbacks.clear();
 	{
 		std::lock_guard<std::mutex> lock(_mutex);

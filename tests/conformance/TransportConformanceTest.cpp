@@ -371,7 +371,7 @@ public:
 		Transport& transport = bus->transport();
 		std::atomic<int> calls{0};
 		const std::string channel = bus->channelFor("acme", "conformance.stop");
-		transport.subscribe(ChannelSubscription{channel, false}, [&](const InboundMessage&) { ++calls; });
+		transport.subscribe(ChannelSubscription{channel, false}, [&](const InboundMessage&) { ++calls; return DeliveryResult::handled(); });
 		bus->close();
 		bus->close();
 		transport.stop();

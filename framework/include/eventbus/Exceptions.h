@@ -40,4 +40,10 @@ POCO_DECLARE_EXCEPTION(, OverflowException, TransportException)
 /// buffered. The message names the user and the channel, never a credential.
 POCO_DECLARE_EXCEPTION(, AccessDeniedException, TransportException)
 
+/// The operation was handed to the transport but its result is not known
+/// (e.g. a PUBLISH was written and no reply came before the command timeout):
+/// the event may or may not be delivered. Retrying with the same
+/// PublishOptions::idempotencyKey lets subscribers drop a duplicate.
+POCO_DECLARE_EXCEPTION(, OutcomeUnknownException, TransportException)
+
 } // namespace eventbus

@@ -2,29 +2,34 @@
 // Transport.h
 //
 // The plugin API: what a transport plugin implements and what the host
-// hands it. Its identity carries the ABI version (inline namespace abi_v1),
+// hands it. Its identity carries the ABI version (inline namespace abi_v2),
 // so Poco's manifest check rejects a plugin built against another one.
+// Version 2: a delivery callback returns a DeliveryResult (ack/nack for
+// durable transports), InboundMessage carries the transport's message id and
+// delivery count, a subscription may name a consumer group.
 //
 #pragma once
 
 #include "eventbus/Event.h"
 #include <Poco/Logger.h>
 #include <Poco/Util/AbstractConfiguration.h>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 /// The plugin API version this framework speaks. A plugin exports it through
 /// EVENTBUS_PLUGIN (eventbusPluginApiVersion); the host refuses any other.
-#define EVENTBUS_PLUGIN_API_VERSION 1
+#define EVENTBUS_PLUGIN_API_VERSION 2
 
 namespace eventbus {
 
 class Metrics;
 class Redactor;
 
-inline namespace abi_v1 {
+inline namespace abi_v2 {
 
 /// A message handed to the transport: the concrete channel, the event and
 /// its CloudEvents JSON encoding (always set).
@@ -40,22 +45,53 @@ struct OutboundMessage
 /// decodes it. In-process transports may hand over the already-built event.
 struct InboundMessage
 {
+	InboundMessage() = default;
+	InboundMessage(std::string channel_, std::string wire_, EventPtr event_ = nullptr):
+		channel(std::move(channel_)), wire(std::move(wire_)), event(std::move(event_)) {}
+
 	std::string channel;
 	std::string wire;
 	EventPtr event;
+	std::string id;                 ///< the transport's id of this message (a stream entry id), "" when it has none
+	std::uint32_t deliveryCount = 1; ///< 1 on the first delivery, more when a durable transport redelivers
+};
+
+/// What became of one delivered message: the callback's answer to the
+/// transport. A durable transport acknowledges Handled and Rejected and
+/// redelivers Failed; an at-most-once transport may ignore it.
+enum class DeliveryOutcome
+{
+	Handled,  ///< the handler returned
+	Rejected, ///< dropped on purpose (malformed, forged, duplicate, stale, unsubscribed): never retry
+	Failed    ///< the handler threw: retry later (and dead-letter after the transport's limit)
+};
+
+struct DeliveryResult
+{
+	DeliveryOutcome outcome = DeliveryOutcome::Handled;
+	std::string reason; ///< why Rejected or Failed: a drop reason or the (redacted) handler error
+
+	static DeliveryResult handled() { return DeliveryResult{}; }
+	static DeliveryResult rejected(std::string why) { return DeliveryResult{DeliveryOutcome::Rejected, std::move(why)}; }
+	static DeliveryResult failed(std::string why) { return DeliveryResult{DeliveryOutcome::Failed, std::move(why)}; }
 };
 
 /// Called by the transport for every message on a subscription, from the
 /// transport's own thread(s). Must not be called after unsubscribe() or
-/// stop() returned.
-using DeliveryCallback = std::function<void(const InboundMessage&)>;
+/// stop() returned. Never throws.
+using DeliveryCallback = std::function<DeliveryResult(const InboundMessage&)>;
 
 /// What to subscribe to: a concrete channel, or (pattern = true) a glob the
 /// framework built for an explicit cross-tenant scope.
 struct ChannelSubscription
 {
+	ChannelSubscription() = default;
+	ChannelSubscription(std::string channel_, bool pattern_ = false, std::string group_ = std::string()):
+		channel(std::move(channel_)), pattern(pattern_), group(std::move(group_)) {}
+
 	std::string channel;
 	bool pattern = false;
+	std::string group; ///< consumer group for a transport with groups ("" = its configured default); others ignore it
 };
 
 /// Completion of an asynchronous publish: null on success, else the error
@@ -126,5 +162,5 @@ public:
 	virtual TransportHealth health() = 0;
 };
 
-} // inline namespace abi_v1
+} // inline namespace abi_v2
 } // namespace eventbus

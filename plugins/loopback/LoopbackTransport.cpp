@@ -5,7 +5,6 @@
 #include "eventbus/Exceptions.h"
 #include "eventbus/Names.h"
 #include "eventbus/Plugin.h"
-#include <algorithm>
 #include <vector>
 
 namespace eventbus {
@@ -18,14 +17,13 @@ void LoopbackTransport::start(const TransportContext&)
 
 void LoopbackTransport::stop()
 {
-	std::lock_guard<std::mutex> lock(_mutex);
-	_stopped = true;
-	for (auto& entry : _entries)
+	std::map<std::uint64_t, std::shared_ptr<Entry>> entries;
 	{
-		std::lock_guard<std::mutex> entryLock(entry.second->mutex);
-		entry.second->active = false;
+		std::lock_guard<std::mutex> lock(_mutex);
+		_stopped = true;
+		entries.swap(_entries);
 	}
-	_entries.clear();
+	for (auto& entry : entries) entry.second->gate.close();
 }
 
 void LoopbackTransport::publish(const OutboundMessage& message)
@@ -47,26 +45,14 @@ void LoopbackTransport::publish(const OutboundMessage& message)
 	inbound.wire = message.wire;
 	for (const auto& target : targets)
 	{
-		{
-			std::lock_guard<std::mutex> lock(target->mutex);
-			if (!target->active) continue;
-			++target->inflight;
-			target->callers.push_back(std::this_thread::get_id());
-		}
 		try
 		{
-			target->callback(inbound);
+			target->gate.pass([&]() { target->callback(inbound); });
 		}
 		catch (...)
 		{
 			// The bus catches handler errors; a publisher never sees a subscriber's.
 		}
-		{
-			std::lock_guard<std::mutex> lock(target->mutex);
-			--target->inflight;
-			target->callers.erase(std::find(target->callers.begin(), target->callers.end(), std::this_thread::get_id()));
-		}
-		target->idle.notify_all();
 	}
 }
 
@@ -92,12 +78,7 @@ void LoopbackTransport::unsubscribe(std::uint64_t id)
 		entry = it->second;
 		_entries.erase(it);
 	}
-	std::unique_lock<std::mutex> lock(entry->mutex);
-	entry->active = false;
-	const std::thread::id self = std::this_thread::get_id();
-	entry->idle.wait(lock, [&]() {
-		return entry->inflight == 0 || std::find(entry->callers.begin(), entry->callers.end(), self) != entry->callers.end();
-	});
+	entry->gate.close();
 }
 
 TransportHealth LoopbackTransport::health()

@@ -3,6 +3,7 @@
 //
 #pragma once
 
+#include "eventbus/CallbackGate.h"
 #include "eventbus/Transport.h"
 #include <condition_variable>
 #include <thread>
@@ -30,17 +31,13 @@ public:
 	TransportHealth health() override;
 
 private:
-	// `active`, `inflight` and `callers` let unsubscribe wait for a callback
-	// running on another thread (not for one it is called from).
+	// The gate lets unsubscribe and stop wait for a callback running on
+	// another thread (not for one they are called from).
 	struct Entry
 	{
 		ChannelSubscription subscription;
 		DeliveryCallback callback;
-		std::mutex mutex;
-		std::condition_variable idle;
-		bool active = true;
-		int inflight = 0;
-		std::vector<std::thread::id> callers;
+		CallbackGate gate;
 	};
 	std::mutex _mutex;
 	std::map<std::uint64_t, std::shared_ptr<Entry>> _entries;

@@ -55,15 +55,20 @@ void MemoryEndpoint::stop()
 void MemoryEndpoint::addCallback(std::uint64_t id, DeliveryCallback callback)
 {
 	std::lock_guard<std::mutex> lock(_mutex);
-	_callbacks[id] = std::make_shared<DeliveryCallback>(std::move(callback));
+	_callbacks[id] = std::make_shared<Target>(std::move(callback));
 }
 
 void MemoryEndpoint::removeCallback(std::uint64_t id)
 {
-	std::unique_lock<std::mutex> lock(_mutex);
-	_callbacks.erase(id);
-	if (std::this_thread::get_id() == _threadId) return;
-	_callbackDone.wait(lock, [&]() { return _running != id; });
+	TargetPtr target;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		auto it = _callbacks.find(id);
+		if (it == _callbacks.end()) return;
+		target = it->second;
+		_callbacks.erase(it);
+	}
+	target->gate.close(); // waits for a running call, unless it is this thread's own
 }
 
 bool MemoryEndpoint::reserve(const std::string& channel)
@@ -134,24 +139,19 @@ void MemoryEndpoint::run()
 		_notFull.notify_one();
 		auto it = _callbacks.find(item.id);
 		if (it == _callbacks.end()) continue; // unsubscribed meanwhile
-		CallbackPtr callback = it->second;
-		_running = item.id;
+		TargetPtr target = it->second;
 		lock.unlock();
 		try
 		{
-			(*callback)(item.message);
+			target->gate.pass([&]() { target->callback(item.message); });
 		}
 		catch (...)
 		{
 			// The bus catches handler errors; nothing may escape into this thread.
 		}
-		callback.reset();
+		target.reset();
 		lock.lock();
-		_running = 0;
-		_callbackDone.notify_all();
 	}
-	_running = 0;
-	_callbackDone.notify_all();
 }
 
 MemoryBroker& MemoryBroker::instance()

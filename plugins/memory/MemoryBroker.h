@@ -6,6 +6,7 @@
 //
 #pragma once
 
+#include "eventbus/CallbackGate.h"
 #include "eventbus/Transport.h"
 #include <chrono>
 #include <condition_variable>
@@ -60,7 +61,13 @@ private:
 		std::uint64_t id;
 		InboundMessage message;
 	};
-	using CallbackPtr = std::shared_ptr<DeliveryCallback>;
+	struct Target
+	{
+		explicit Target(DeliveryCallback cb): callback(std::move(cb)) {}
+		const DeliveryCallback callback;
+		CallbackGate gate;
+	};
+	using TargetPtr = std::shared_ptr<Target>;
 
 	const std::size_t _capacity;
 	const std::chrono::milliseconds _enqueueTimeout;
@@ -70,11 +77,9 @@ private:
 	std::mutex _mutex;
 	std::condition_variable _notEmpty;
 	std::condition_variable _notFull;
-	std::condition_variable _callbackDone;
 	std::deque<Item> _queue;
 	std::size_t _reserved = 0;  // places held by reserve() and not yet committed
-	std::unordered_map<std::uint64_t, CallbackPtr> _callbacks;
-	std::uint64_t _running = 0;  // id whose callback runs now, 0 if none
+	std::unordered_map<std::uint64_t, TargetPtr> _callbacks;
 	bool _stopping = false;
 	std::thread _thread;
 	std::thread::id _threadId;

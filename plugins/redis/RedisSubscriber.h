@@ -10,7 +10,7 @@
 //
 #pragma once
 
-#include "DeliveryDispatcher.h"
+#include "eventbus/DeliveryDispatcher.h"
 #include "RedisConnection.h"
 #include "RedisSettings.h"
 #include "eventbus/Metrics.h"

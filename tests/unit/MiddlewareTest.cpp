@@ -188,7 +188,7 @@ public:
 		settings.middleware = {"metrics", "redaction", "tenant-guard", "idempotency"};
 		Metrics metrics;
 		Redactor redactor;
-		const auto chain = buildMiddlewareChain(settings, redactor, metrics, Poco::Logger::get("unit.middleware"));
+		const auto chain = MiddlewareChain::fromSettings(MiddlewareSetup{settings, redactor, metrics, Poco::Logger::get("unit.middleware")});
 		CPPUNIT_ASSERT_EQUAL(std::size_t(4), chain.size());
 		for (std::size_t i = 0; i < chain.size(); ++i)
 			CPPUNIT_ASSERT_EQUAL(settings.middleware[i], chain[i]->name());
@@ -201,7 +201,7 @@ public:
 		Metrics metrics;
 		Redactor redactor;
 		const std::string msg = expectThrow<ConfigException>(
-			[&] { buildMiddlewareChain(settings, redactor, metrics, Poco::Logger::get("unit.middleware")); });
+			[&] { MiddlewareChain::fromSettings(MiddlewareSetup{settings, redactor, metrics, Poco::Logger::get("unit.middleware")}); });
 		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "compression"));
 		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "eventbus.middleware"));
 	}
@@ -212,7 +212,7 @@ public:
 		settings.middleware = {"tenant-guard", "tenant-guard"};
 		Metrics metrics;
 		Redactor redactor;
-		expectThrow<ConfigException>([&] { buildMiddlewareChain(settings, redactor, metrics, Poco::Logger::get("unit.middleware")); });
+		expectThrow<ConfigException>([&] { MiddlewareChain::fromSettings(MiddlewareSetup{settings, redactor, metrics, Poco::Logger::get("unit.middleware")}); });
 	}
 };
 

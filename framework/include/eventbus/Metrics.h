@@ -48,10 +48,23 @@ private:
 	std::atomic<std::uint64_t> _sumNanos{0};
 };
 
+/// One series of the registry as an exporter sees it; the pointers stay
+/// valid as long as the registry lives.
+struct SeriesView
+{
+	std::string name;
+	Labels labels;
+	const Counter* counter = nullptr;     ///< set for a counter
+	const Histogram* histogram = nullptr; ///< set for a histogram
+};
+
 /// Registry of named, labelled series. Names follow Prometheus conventions
 /// (eventbus_events_published_total, eventbus_publish_latency_seconds).
 /// The returned references stay valid as long as the registry lives, so hot
-/// paths look a series up once and keep it.
+/// paths look a series up once and keep it. Every family is declared once,
+/// with its help text: the framework's in one table (MetricCatalog.cpp), a
+/// plugin's in its own one place, through describe(). Exporting is not the
+/// registry's job: PrometheusText renders it.
 class Metrics
 {
 public:
@@ -67,6 +80,18 @@ public:
 	static constexpr const char* PublishLatency = "eventbus_publish_latency_seconds";
 	static constexpr const char* EndToEndLatency = "eventbus_end_to_end_latency_seconds";
 
+	/// A registry that knows the framework's families (with their help).
+	Metrics();
+
+	/// Declares a family's help text (a plugin's own series); the last
+	/// description of a name wins.
+	void describe(const std::string& name, const std::string& help);
+	/// The help text of a family ("eventbus metric." when never described).
+	std::string help(const std::string& name) const;
+
+	/// Every series, sorted by name then labels.
+	std::vector<SeriesView> series() const;
+
 	Counter& counter(const std::string& name, const Labels& labels = {});
 	Histogram& histogram(const std::string& name, const Labels& labels = {});
 
@@ -78,9 +103,9 @@ public:
 	/// A label value escaped for the Prometheus text format (\\, \", \n).
 	static std::string escapeLabelValue(const std::string& value);
 
-	/// Prometheus text exposition format 0.0.4.
+	/// PrometheusText::render(*this): the text exposition format 0.0.4.
 	std::string toPrometheus() const;
-	/// A human summary, one series per line, for the CLI.
+	/// PrometheusText::summary(*this): one series per line, for the CLI.
 	std::string summary() const;
 
 private:
@@ -94,6 +119,7 @@ private:
 	};
 	mutable std::mutex _mutex;
 	std::map<std::string, Series> _series;
+	std::map<std::string, std::string> _help;
 };
 
 } // namespace eventbus

@@ -1,7 +1,10 @@
 //
 // DeliveryDispatcher.cpp
 //
-#include "DeliveryDispatcher.h"
+// The queue, the dispatcher thread and the callback table of a transport's
+// subscriptions; unsubscribe is the callback's gate closing.
+//
+#include "eventbus/DeliveryDispatcher.h"
 #include <exception>
 #include <vector>
 
@@ -45,11 +48,11 @@ void DeliveryDispatcher::stop()
 void DeliveryDispatcher::add(std::uint64_t id, const std::string& key, DeliveryCallback callback)
 {
 	std::lock_guard<std::mutex> lock(_mutex);
-	_byKey[key][id] = std::make_shared<const DeliveryCallback>(std::move(callback));
+	_byKey[key][id] = std::make_shared<Target>(std::move(callback));
 	_keyOf[id] = key;
 }
 
-bool DeliveryDispatcher::eraseLocked(std::uint64_t id, std::string& key)
+bool DeliveryDispatcher::eraseLocked(std::uint64_t id, std::string& key, TargetPtr& target)
 {
 	auto it = _keyOf.find(id);
 	if (it == _keyOf.end())
@@ -59,7 +62,12 @@ bool DeliveryDispatcher::eraseLocked(std::uint64_t id, std::string& key)
 	auto byKey = _byKey.find(key);
 	if (byKey != _byKey.end())
 	{
-		byKey->second.erase(id);
+		auto entry = byKey->second.find(id);
+		if (entry != byKey->second.end())
+		{
+			target = entry->second;
+			byKey->second.erase(entry);
+		}
 		if (byKey->second.empty())
 			_byKey.erase(byKey);
 	}
@@ -68,20 +76,28 @@ bool DeliveryDispatcher::eraseLocked(std::uint64_t id, std::string& key)
 
 std::string DeliveryDispatcher::remove(std::uint64_t id)
 {
-	std::unique_lock<std::mutex> lock(_mutex);
 	std::string key;
-	if (!eraseLocked(id, key))
-		return std::string();
-	if (std::this_thread::get_id() != _threadId)
-		_idle.wait(lock, [this, id]() { return _running != id; });
+	TargetPtr target;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (!eraseLocked(id, key, target))
+			return std::string();
+	}
+	if (target)
+		target->gate.close(); // waits for a running call, unless it is this thread's own
 	return key;
 }
 
 void DeliveryDispatcher::discard(std::uint64_t id)
 {
-	std::lock_guard<std::mutex> lock(_mutex);
 	std::string key;
-	eraseLocked(id, key);
+	TargetPtr target;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		eraseLocked(id, key, target);
+	}
+	if (target)
+		target->gate.closeWithoutWaiting();
 }
 
 bool DeliveryDispatcher::offer(Delivery&& delivery)
@@ -133,7 +149,7 @@ std::size_t DeliveryDispatcher::queued() const
 void DeliveryDispatcher::run()
 {
 	std::deque<Delivery> batch;
-	std::vector<std::pair<std::uint64_t, CallbackPtr>> callbacks;
+	std::vector<TargetPtr> targets;
 	for (;;)
 	{
 		{
@@ -149,7 +165,7 @@ void DeliveryDispatcher::run()
 		}
 		while (!batch.empty())
 		{
-			if (!dispatch(batch.front(), callbacks))
+			if (!dispatch(batch.front(), targets))
 			{
 				_taken.store(0, std::memory_order_relaxed);
 				return;
@@ -160,13 +176,13 @@ void DeliveryDispatcher::run()
 	}
 }
 
-bool DeliveryDispatcher::dispatch(Delivery& delivery, std::vector<std::pair<std::uint64_t, CallbackPtr>>& callbacks)
+bool DeliveryDispatcher::dispatch(Delivery& delivery, std::vector<TargetPtr>& targets)
 {
 	// The message is handed over once: callbacks get references to it.
 	InboundMessage message;
 	message.channel = std::move(delivery.channel);
 	message.wire = std::move(delivery.wire);
-	callbacks.clear();
+	targets.clear();
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		if (_stopping)
@@ -175,45 +191,26 @@ bool DeliveryDispatcher::dispatch(Delivery& delivery, std::vector<std::pair<std:
 		if (byKey == _byKey.end())
 			return true;
 		for (const auto& entry : byKey->second)
-			callbacks.emplace_back(entry.first, entry.second);
-		if (callbacks.empty())
-			return true;
-		_running = callbacks.front().first;
+			targets.push_back(entry.second);
 	}
-	for (std::size_t i = 0; i < callbacks.size(); ++i)
+	for (const TargetPtr& target : targets)
 	{
-		if (i > 0)
-		{
-			// Checked again per callback: an unsubscribe since the snapshot wins.
-			std::lock_guard<std::mutex> lock(_mutex);
-			if (_stopping)
-				return false;
-			auto byKey = _byKey.find(delivery.key);
-			if (byKey == _byKey.end())
-				break;
-			if (byKey->second.find(callbacks[i].first) == byKey->second.end())
-				continue;
-			_running = callbacks[i].first;
-		}
+		// An unsubscribe since the snapshot closed the gate: the call does not start.
 		try
 		{
-			(*callbacks[i].second)(message);
+			target->gate.pass([&]() { target->callback(message); });
 		}
 		catch (std::exception& exc)
 		{
-			_logger.error("redis: a delivery callback threw on channel " + _redactor.redactText(message.channel, 512) + ": " + _redactor.redactText(exc.what(), 512));
+			_logger.error("a delivery callback threw on channel " + _redactor.redactText(message.channel, 512) + ": "
+				+ _redactor.redactText(exc.what(), 512));
 		}
 		catch (...)
 		{
-			_logger.error("redis: a delivery callback threw on channel " + _redactor.redactText(message.channel, 512));
+			_logger.error("a delivery callback threw on channel " + _redactor.redactText(message.channel, 512));
 		}
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			_running = 0;
-		}
-		_idle.notify_all();
 	}
-	callbacks.clear(); // callbacks are not kept alive between messages
+	targets.clear(); // callbacks are not kept alive between messages
 	return true;
 }
 

@@ -1,15 +1,17 @@
 //
 // DeliveryDispatcher.h
 //
-// The hand-off between the socket reader and the callbacks: a bounded queue
-// drained by one dispatcher thread, so a slow or throwing callback never
-// stops the reader (and the heartbeat) of the subscriber connection. The
+// The hand-off between a transport's reader thread and the callbacks: a
+// bounded queue drained by one dispatcher thread, so a slow or throwing
+// callback never stops the reader (and the heartbeat) of a connection. The
 // reader hands over what one read brought in one go, and the dispatcher
 // takes everything queued at once: one lock and at most one wake-up per
-// batch instead of per message.
+// batch instead of per message. Each callback runs through its own
+// CallbackGate, the framework's one unsubscribe mechanism.
 //
 #pragma once
 
+#include "eventbus/CallbackGate.h"
 #include "eventbus/Redactor.h"
 #include "eventbus/Transport.h"
 #include <Poco/Logger.h>
@@ -76,26 +78,30 @@ public:
 	std::size_t queued() const;
 
 private:
-	bool eraseLocked(std::uint64_t id, std::string& key);
 
-	using CallbackPtr = std::shared_ptr<const DeliveryCallback>;
+	struct Target
+	{
+		explicit Target(DeliveryCallback cb): callback(std::move(cb)) {}
+		const DeliveryCallback callback;
+		CallbackGate gate;
+	};
+	using TargetPtr = std::shared_ptr<Target>;
 
 	void run();
 	/// Calls the callbacks of one message; false when stopping.
-	bool dispatch(Delivery& delivery, std::vector<std::pair<std::uint64_t, CallbackPtr>>& callbacks);
+	bool dispatch(Delivery& delivery, std::vector<TargetPtr>& targets);
+	bool eraseLocked(std::uint64_t id, std::string& key, TargetPtr& target);
 
 	const std::size_t _capacity;
 	Poco::Logger& _logger;
 	const Redactor& _redactor;
 	mutable std::mutex _mutex;
 	std::condition_variable _ready;   // queue not empty, or stopping
-	std::condition_variable _idle;    // a callback returned
 	std::deque<Delivery> _queue;
 	std::atomic<std::size_t> _taken{0}; // taken by the dispatcher, not delivered yet
 	bool _waiting = false;              // the dispatcher waits for _ready
-	std::map<std::string, std::map<std::uint64_t, CallbackPtr>> _byKey;
+	std::map<std::string, std::map<std::uint64_t, TargetPtr>> _byKey;
 	std::map<std::uint64_t, std::string> _keyOf;
-	std::uint64_t _running = 0;       // subscription whose callback runs now
 	bool _stopping = false;
 	std::thread _thread;
 	std::thread::id _threadId;

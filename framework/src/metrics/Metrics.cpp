@@ -1,12 +1,13 @@
 //
 // Metrics.cpp
 //
+// The registry: counters and histograms by name and sorted labels, and the
+// help text of each family. Rendering is PrometheusText's.
+//
 #include "eventbus/Metrics.h"
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <iomanip>
-#include <sstream>
 
 namespace eventbus {
 
@@ -17,67 +18,6 @@ Labels sorted(const Labels& labels)
 	Labels result(labels);
 	std::sort(result.begin(), result.end());
 	return result;
-}
-
-} // namespace
-
-std::string Metrics::escapeLabelValue(const std::string& value)
-{
-	std::string out;
-	out.reserve(value.size());
-	for (char c : value)
-	{
-		if (c == '\\') out += "\\\\";
-		else if (c == '"') out += "\\\"";
-		else if (c == '\n') out += "\\n";
-		else out += c;
-	}
-	return out;
-}
-
-namespace {
-
-std::string labelText(const Labels& labels, const std::string& extraName = "", const std::string& extraValue = "")
-{
-	if (labels.empty() && extraName.empty()) return "";
-	std::string out = "{";
-	bool first = true;
-	for (const auto& label : labels)
-	{
-		if (!first) out += ",";
-		first = false;
-		out += label.first + "=\"" + Metrics::escapeLabelValue(label.second) + "\"";
-	}
-	if (!extraName.empty())
-	{
-		if (!first) out += ",";
-		out += extraName + "=\"" + extraValue + "\"";
-	}
-	out += "}";
-	return out;
-}
-
-std::string formatDouble(double value)
-{
-	if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-	std::ostringstream out;
-	out << std::setprecision(9) << value;
-	return out.str();
-}
-
-const char* helpFor(const std::string& name)
-{
-	if (name == Metrics::Published) return "Events accepted by the transport.";
-	if (name == Metrics::PublishFailed) return "Publishes refused or failed, by reason.";
-	if (name == Metrics::Delivered) return "Events handed to a handler.";
-	if (name == Metrics::Dropped) return "Events dropped before a handler, by reason.";
-	if (name == Metrics::Duplicates) return "Deliveries dropped as duplicates.";
-	if (name == Metrics::HandlerErrors) return "Handlers that threw.";
-	if (name == Metrics::Redactions) return "Sensitive values masked.";
-	if (name == Metrics::Reconnects) return "Transport reconnects.";
-	if (name == Metrics::PublishLatency) return "Time from publish call to transport acceptance.";
-	if (name == Metrics::EndToEndLatency) return "Time from event time to handler start.";
-	return "eventbus metric.";
 }
 
 } // namespace
@@ -214,65 +154,29 @@ std::uint64_t Metrics::counterValue(const std::string& name, const Labels& label
 	return it != _series.end() && it->second.counter ? it->second.counter->value() : 0;
 }
 
-std::string Metrics::toPrometheus() const
+void Metrics::describe(const std::string& name, const std::string& help)
 {
 	std::lock_guard<std::mutex> lock(_mutex);
-	// Group series by name: HELP and TYPE once per metric family.
-	std::map<std::string, std::vector<const Series*>> families;
-	for (const auto& entry : _series)
-		families[entry.second.name].push_back(&entry.second);
-	std::ostringstream out;
-	for (const auto& family : families)
-	{
-		const std::string& name = family.first;
-		bool isHistogram = family.second.front()->histogram != nullptr;
-		out << "# HELP " << name << " " << helpFor(name) << "\n";
-		out << "# TYPE " << name << (isHistogram ? " histogram" : " counter") << "\n";
-		for (const Series* series : family.second)
-		{
-			if (series->histogram)
-			{
-				const Histogram& h = *series->histogram;
-				std::vector<std::uint64_t> cumulative = h.cumulative();
-				for (std::size_t i = 0; i < cumulative.size(); ++i)
-					out << name << "_bucket" << labelText(series->labels, "le", formatDouble(Histogram::bounds()[i]))
-					    << " " << cumulative[i] << "\n";
-				out << name << "_bucket" << labelText(series->labels, "le", "+Inf") << " " << h.count() << "\n";
-				out << name << "_sum" << labelText(series->labels) << " " << formatDouble(h.sum()) << "\n";
-				out << name << "_count" << labelText(series->labels) << " " << h.count() << "\n";
-			}
-			else if (series->counter)
-			{
-				out << name << labelText(series->labels) << " " << series->counter->value() << "\n";
-			}
-		}
-	}
-	return out.str();
+	_help[name] = help;
 }
 
-std::string Metrics::summary() const
+std::string Metrics::help(const std::string& name) const
 {
 	std::lock_guard<std::mutex> lock(_mutex);
-	std::ostringstream out;
+	auto it = _help.find(name);
+	return it != _help.end() ? it->second : std::string("eventbus metric.");
+}
+
+std::vector<SeriesView> Metrics::series() const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	std::vector<SeriesView> views;
+	views.reserve(_series.size());
 	for (const auto& entry : _series)
-	{
-		const Series& series = entry.second;
-		out << "  " << series.name << labelText(series.labels);
-		if (series.histogram)
-		{
-			const Histogram& h = *series.histogram;
-			out << " count=" << h.count();
-			if (h.count() > 0)
-				out << " mean=" << formatDouble(h.sum() / static_cast<double>(h.count()) * 1000.0) << "ms"
-				    << " p99<=" << formatDouble(h.quantile(0.99) * 1000.0) << "ms";
-		}
-		else if (series.counter)
-		{
-			out << " " << series.counter->value();
-		}
-		out << "\n";
-	}
-	return out.str();
+		views.push_back(SeriesView{entry.second.name, entry.second.labels, entry.second.counter.get(),
+			entry.second.histogram.get()});
+	std::stable_sort(views.begin(), views.end(), [](const SeriesView& a, const SeriesView& b) { return a.name < b.name; });
+	return views;
 }
 
 } // namespace eventbus

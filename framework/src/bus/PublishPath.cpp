@@ -1,0 +1,247 @@
+//
+// PublishPath.cpp
+//
+// What happens between publish() and the transport: validate names and
+// payload, build the event, walk the chain, sign, encode, hand over, count.
+//
+#include "EventBusImpl.h"
+#include "eventbus/CloudEventCodec.h"
+#include "eventbus/Exceptions.h"
+#include "eventbus/Names.h"
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
+
+namespace eventbus {
+
+namespace {
+
+const std::size_t MaxCorrelationIdLength = 128;
+
+void validateToken(const char* field, const std::string& value)
+{
+	if (value.size() > MaxCorrelationIdLength)
+		throw ValidationException(std::string(field) + ": longer than 128 characters");
+	for (char c : value)
+		if (c <= ' ' || c > '~')
+			throw ValidationException(std::string(field) + ": only printable ASCII without spaces is allowed");
+}
+
+Poco::JSON::Object::Ptr parsePayload(const std::string& payloadJson, std::size_t maxPayloadBytes)
+{
+	if (payloadJson.size() > maxPayloadBytes)
+		throw ValidationException("payload: " + std::to_string(payloadJson.size()) + " bytes exceeds eventbus.maxPayloadBytes ("
+			+ std::to_string(maxPayloadBytes) + ")");
+	Poco::Dynamic::Var parsed;
+	try
+	{
+		Poco::JSON::Parser parser;
+		parser.setDepth(64);
+		parsed = parser.parse(payloadJson);
+	}
+	catch (Poco::Exception&)
+	{
+		// Valid JSON that is not an object ("x", 1, null) is told apart from
+		// text that is not JSON at all.
+		bool scalar = false;
+		try
+		{
+			Poco::JSON::Parser probe;
+			probe.setDepth(64);
+			scalar = !probe.parse("[" + payloadJson + "]").isEmpty();
+		}
+		catch (Poco::Exception&)
+		{
+		}
+		throw ValidationException(scalar ? "payload: must be a JSON object" : "payload: not valid JSON");
+	}
+	if (parsed.type() != typeid(Poco::JSON::Object::Ptr))
+		throw ValidationException("payload: must be a JSON object");
+	return parsed.extract<Poco::JSON::Object::Ptr>();
+}
+
+Poco::Dynamic::Var deepCopy(const Poco::Dynamic::Var& value)
+{
+	if (value.type() == typeid(Poco::JSON::Object::Ptr))
+	{
+		Poco::JSON::Object::Ptr object = value.extract<Poco::JSON::Object::Ptr>();
+		if (object.isNull()) return value;
+		Poco::JSON::Object::Ptr copy(new Poco::JSON::Object);
+		for (const auto& member : *object) copy->set(member.first, deepCopy(member.second));
+		return copy;
+	}
+	if (value.type() == typeid(Poco::JSON::Array::Ptr))
+	{
+		Poco::JSON::Array::Ptr array = value.extract<Poco::JSON::Array::Ptr>();
+		if (array.isNull()) return value;
+		Poco::JSON::Array::Ptr copy(new Poco::JSON::Array);
+		for (const auto& element : *array) copy->add(deepCopy(element));
+		return copy;
+	}
+	return value;
+}
+
+std::string stringify(const Poco::JSON::Object::Ptr& data)
+{
+	return CloudEventCodec::encodeData(*data);
+}
+
+} // namespace
+
+// One publish between the chain and the transport's answer.
+struct EventBus::PendingPublish
+{
+	std::shared_ptr<Event> event;
+	PublishContext context;
+	OutboundMessage message;
+
+	explicit PendingPublish(std::shared_ptr<Event> e):
+		event(std::move(e)),
+		context{*event, std::string(), std::string(), Poco::Timestamp()}
+	{
+	}
+	Receipt receipt() const { return Receipt{event->id, context.channel, event->correlationId}; }
+};
+
+std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& topic,
+	const Poco::JSON::Object::Ptr& payload, const std::string& tenantId, const PublishOptions& options)
+{
+	const std::string& correlationId = options.correlationId;
+	Impl& impl = *_impl;
+	if (impl.closed.load()) throw EventBusException("publish: the bus is closed");
+	Names::validateTopic(topic);
+	Names::validateTenant(tenantId);
+	validateToken("correlationId", correlationId);
+	validateToken("idempotencyKey", options.idempotencyKey);
+	if (!payload) throw ValidationException("payload: must be a JSON object, got null");
+
+	auto event = std::make_shared<Event>();
+	event->id = CloudEventCodec::newId();
+	event->source = impl.settings.source;
+	event->type = topic;
+	event->tenantId = tenantId;
+	if (!correlationId.empty())
+		event->correlationId = correlationId;
+	else if (currentlyHandledEvent() && !currentlyHandledEvent()->correlationId.empty())
+		event->correlationId = currentlyHandledEvent()->correlationId; // published from inside a handler
+	else
+		event->correlationId = CloudEventCodec::newId();
+	event->data = payload;
+	if (!options.idempotencyKey.empty()) event->extensions["idempotencykey"] = options.idempotencyKey;
+
+	std::string dataJson = stringify(payload);
+	if (dataJson.size() > impl.settings.maxPayloadBytes)
+		throw ValidationException("payload: " + std::to_string(dataJson.size()) + " bytes exceeds eventbus.maxPayloadBytes ("
+			+ std::to_string(impl.settings.maxPayloadBytes) + ")");
+
+	auto pending = std::make_shared<PendingPublish>(event);
+	PublishContext& context = pending->context;
+	context.channel = ChannelName::build(impl.settings.prefix, impl.settings.env, tenantId, topic);
+	context.transport = impl.transportName;
+	try
+	{
+		impl.chain.onPublish(context);
+	}
+	catch (...)
+	{
+		impl.metrics.counter(Metrics::PublishFailed, {{"reason", "refused"}, {"transport", impl.transportName}}).increment();
+		throw;
+	}
+	if (event->data != payload) dataJson = stringify(event->data); // a middleware replaced the data
+	else if (impl.transport->isInProcess())
+		// An in-process transport hands this very object to handlers, later:
+		// the caller may still change its own object after publish returns.
+		event->data = deepCopy(Poco::Dynamic::Var(payload)).extract<Poco::JSON::Object::Ptr>();
+	if (impl.signer) impl.signer->sign(*event, dataJson);
+	pending->message = OutboundMessage{context.channel, event, CloudEventCodec::encode(*event, dataJson)};
+	return pending;
+}
+
+void EventBus::complete(PendingPublish& pending, const std::exception_ptr& error)
+{
+	Impl& impl = *_impl;
+	if (error)
+	{
+		bool overflow = false;
+		try { std::rethrow_exception(error); }
+		catch (OverflowException&) { overflow = true; }
+		catch (...) {}
+		impl.metrics.counter(Metrics::PublishFailed,
+			{{"reason", overflow ? "overflow" : "transport"}, {"transport", impl.transportName}}).increment();
+	}
+	impl.chain.afterPublish(pending.context, !error);
+}
+
+Receipt EventBus::publish(const std::string& topic, const std::string& payloadJson,
+	const std::string& tenantId, const std::string& correlationId)
+{
+	Names::validateTopic(topic);
+	Names::validateTenant(tenantId);
+	return publish(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId, correlationId);
+}
+
+Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
+	const std::string& tenantId, const std::string& correlationId)
+{
+	return publish(topic, payload, tenantId, PublishOptions{correlationId, std::string()});
+}
+
+Receipt EventBus::publish(const std::string& topic, const std::string& payloadJson,
+	const std::string& tenantId, const PublishOptions& options)
+{
+	Names::validateTopic(topic);
+	Names::validateTenant(tenantId);
+	return publish(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId, options);
+}
+
+Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
+	const std::string& tenantId, const PublishOptions& options)
+{
+	std::shared_ptr<PendingPublish> pending = prepare(topic, payload, tenantId, options);
+	try
+	{
+		_impl->transport->publish(pending->message);
+	}
+	catch (...)
+	{
+		complete(*pending, std::current_exception());
+		throw;
+	}
+	complete(*pending, nullptr);
+	return pending->receipt();
+}
+
+std::future<Receipt> EventBus::publishAsync(const std::string& topic, const std::string& payloadJson,
+	const std::string& tenantId, const std::string& correlationId)
+{
+	Names::validateTopic(topic);
+	Names::validateTenant(tenantId);
+	return publishAsync(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId, correlationId);
+}
+
+std::future<Receipt> EventBus::publishAsync(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
+	const std::string& tenantId, const std::string& correlationId)
+{
+	std::shared_ptr<PendingPublish> pending = prepare(topic, payload, tenantId, PublishOptions{correlationId, std::string()});
+	auto promise = std::make_shared<std::promise<Receipt>>();
+	std::future<Receipt> future = promise->get_future();
+	// The bus outlives every completion: close() stops the transport, which
+	// completes or fails what it still holds before it returns.
+	EventBus* self = this;
+	try
+	{
+		_impl->transport->publishAsync(pending->message, [self, pending, promise](std::exception_ptr error) {
+			self->complete(*pending, error);
+			if (error) promise->set_exception(error);
+			else promise->set_value(pending->receipt());
+		});
+	}
+	catch (...)
+	{
+		// Not even queued (a full buffer): counted, and thrown like publish().
+		complete(*pending, std::current_exception());
+		throw;
+	}
+	return future;
+}
+
+} // namespace eventbus

@@ -117,6 +117,8 @@ private:
 		std::unique_ptr<Counter> counter;
 		std::unique_ptr<Histogram> histogram;
 	};
+	/// The series of name and labels, created empty when new; takes `lock` (of _mutex).
+	Series& seriesLocked(const std::string& name, const Labels& labels, std::unique_lock<std::mutex>& lock);
 	mutable std::mutex _mutex;
 	std::map<std::string, Series> _series;
 	std::map<std::string, std::string> _help;

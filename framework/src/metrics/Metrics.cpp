@@ -96,7 +96,7 @@ std::string Metrics::key(const std::string& name, const Labels& labels)
 	return k;
 }
 
-Counter& Metrics::counter(const std::string& name, const Labels& labels)
+Metrics::Series& Metrics::seriesLocked(const std::string& name, const Labels& labels, std::unique_lock<std::mutex>& lock)
 {
 	// Labels usually come sorted: copy and sort only when they are not.
 	const bool isSorted = std::is_sorted(labels.begin(), labels.end());
@@ -104,36 +104,28 @@ Counter& Metrics::counter(const std::string& name, const Labels& labels)
 	if (!isSorted) sortedLabels = sorted(labels);
 	const Labels& use = isSorted ? labels : sortedLabels;
 	std::string k = key(name, use);
-	std::lock_guard<std::mutex> lock(_mutex);
+	lock.lock();
 	auto it = _series.find(k);
-	if (it != _series.end() && it->second.counter) return *it->second.counter;
+	if (it != _series.end()) return it->second;
 	Series& series = _series[k];
-	if (!series.counter)
-	{
-		series.name = name;
-		series.labels = use;
-		series.counter.reset(new Counter);
-	}
+	series.name = name;
+	series.labels = use;
+	return series;
+}
+
+Counter& Metrics::counter(const std::string& name, const Labels& labels)
+{
+	std::unique_lock<std::mutex> lock(_mutex, std::defer_lock);
+	Series& series = seriesLocked(name, labels, lock);
+	if (!series.counter) series.counter.reset(new Counter);
 	return *series.counter;
 }
 
 Histogram& Metrics::histogram(const std::string& name, const Labels& labels)
 {
-	const bool isSorted = std::is_sorted(labels.begin(), labels.end());
-	Labels sortedLabels;
-	if (!isSorted) sortedLabels = sorted(labels);
-	const Labels& use = isSorted ? labels : sortedLabels;
-	std::string k = key(name, use);
-	std::lock_guard<std::mutex> lock(_mutex);
-	auto it = _series.find(k);
-	if (it != _series.end() && it->second.histogram) return *it->second.histogram;
-	Series& series = _series[k];
-	if (!series.histogram)
-	{
-		series.name = name;
-		series.labels = use;
-		series.histogram.reset(new Histogram);
-	}
+	std::unique_lock<std::mutex> lock(_mutex, std::defer_lock);
+	Series& series = seriesLocked(name, labels, lock);
+	if (!series.histogram) series.histogram.reset(new Histogram);
 	return *series.histogram;
 }
 

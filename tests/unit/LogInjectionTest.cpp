@@ -6,12 +6,15 @@
 // escapes control characters, invalid UTF-8 and invisible controls into one
 // bounded line; name validation quotes the offending value escaped; a
 // malformed wire message full of control bytes, received by a bus, is logged
-// as exactly one line without a raw control byte.
+// as exactly one line without a raw control byte; an envelope whose id or
+// correlation id holds a control character is refused; a hostile channel in
+// a drop diagnostic is escaped.
 //
 #include "BusTestSupport.h"
 #include "RedactionSupport.h"
 #include "eventbus/EventBus.h"
 #include "eventbus/Exceptions.h"
+#include "eventbus/Metrics.h"
 #include "eventbus/Names.h"
 #include "eventbus/SafeText.h"
 #include <cppunit/extensions/HelperMacros.h>
@@ -55,7 +58,8 @@ class LogInjectionTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testLongHostileNamesAreBounded);
 	CPPUNIT_TEST(testPublishRefusalOfAHostileTenantIsOneLine);
 	CPPUNIT_TEST(testMalformedWireWithControlBytesLogsOneLine);
-	CPPUNIT_TEST(testHostileIdInDropDiagnosticsIsOneLine);
+	CPPUNIT_TEST(testHostileIdIsRefusedAndLoggedOnOneLine);
+	CPPUNIT_TEST(testHostileChannelInDropDiagnosticsIsOneLine);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -165,24 +169,56 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), malformed);
 	}
 
-	void testHostileIdInDropDiagnosticsIsOneLine()
+	void testHostileIdIsRefusedAndLoggedOnOneLine()
 	{
 		TraceEverything trace;
 		auto spy = std::make_shared<SpyTransport>();
 		{
-			EventBus bus(*makeConfig("loopback", {{"eventbus.security.signing.key", std::string(40, 'k')}}), spy);
+			EventBus bus(*makeConfig("loopback"), spy);
 			Collector collector;
 			bus.subscribe("orders.created", collector.handler(), TenantScope::tenant("acme"));
+			// The id and correlation id reach handler-error and debug lines: a
+			// control character there is refused by the decoder.
 			Event e = handMadeEvent("acme", "orders.created");
 			e.id = "x\nFORGED line\x1b[2J";
-			spy->deliver(InboundMessage{Channel, CloudEventCodec::encode(e), nullptr}); // unsigned: dropped
+			spy->deliver(InboundMessage{Channel, CloudEventCodec::encode(e), nullptr});
+			e = handMadeEvent("acme", "orders.created");
+			e.correlationId = "c\rFORGED";
+			spy->deliver(InboundMessage{Channel, CloudEventCodec::encode(e), nullptr});
+			CPPUNIT_ASSERT_EQUAL(std::size_t(0), collector.size());
+			CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), bus.metrics().counterValue(Metrics::Dropped,
+				{{"reason", "malformed"}, {"transport", "spy"}}));
+		}
+		std::size_t refused = 0;
+		for (const auto& line : trace.capture().lines())
+		{
+			CPPUNIT_ASSERT_MESSAGE(SafeText::escape(line), rawControlIn(line).empty());
+			if (contains(line, "envelope: attribute 'id' holds a control character; bytes: ")
+				|| contains(line, "envelope: attribute 'correlationid' holds a control character; bytes: "))
+				++refused;
+		}
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), refused);
+	}
+
+	void testHostileChannelInDropDiagnosticsIsOneLine()
+	{
+		TraceEverything trace;
+		auto spy = std::make_shared<SpyTransport>();
+		{
+			EventBus bus(*makeConfig("loopback", {{"eventbus.security.allowCrossTenant", "true"}}), spy);
+			Collector collector;
+			bus.subscribe("orders.created", collector.handler(), TenantScope::allTenants());
+			// The cross-tenant pattern's '*' matches anything, also a newline.
+			const std::string channel = "c2pro.test.acme\nFORGED\x1b[2J.orders.created";
+			CPPUNIT_ASSERT_EQUAL(std::size_t(1), spy->deliver(InboundMessage{channel,
+				CloudEventCodec::encode(handMadeEvent("acme", "orders.created")), nullptr}));
 			CPPUNIT_ASSERT_EQUAL(std::size_t(0), collector.size());
 		}
 		bool seen = false;
 		for (const auto& line : trace.capture().lines())
 		{
 			CPPUNIT_ASSERT_MESSAGE(SafeText::escape(line), rawControlIn(line).empty());
-			seen = seen || contains(line, "unsigned id=x\\nFORGED line\\u001b[2J");
+			seen = seen || contains(line, "dropped event on c2pro.test.acme\\nFORGED\\u001b[2J.orders.created: bad-channel");
 		}
 		CPPUNIT_ASSERT(seen);
 	}

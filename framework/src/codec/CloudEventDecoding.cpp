@@ -105,6 +105,21 @@ private:
 	const EnvelopeReader::Envelope& _envelope;
 };
 
+// The attributes log lines print (the id in drop and handler-error lines,
+// the correlation id and source in a handler's own logs) carry no control
+// character: this bus never sends one there (ids are UUIDs, correlation ids
+// printable ASCII), and a forged one could start a new log line.
+void refuseControlCharacters(const char* name, const std::string& value)
+{
+	for (char c : value)
+	{
+		const auto b = static_cast<unsigned char>(c);
+		if (b < 0x20 || b == 0x7f)
+			throw ValidationException(Poco::cat(std::string("envelope: attribute '"), std::string(name),
+				std::string("' holds a control character")));
+	}
+}
+
 // Validates an envelope's attributes and builds the event: one rule set for
 // both readers, so they accept and refuse alike.
 template <typename Attributes>
@@ -117,9 +132,11 @@ Event eventOf(const Attributes& attributes)
 	event.id = attributes.requireString("id");
 	if (event.id.size() > 256)
 		throw ValidationException("envelope: attribute 'id' is longer than 256 characters");
+	refuseControlCharacters("id", event.id);
 	event.source = attributes.requireString("source");
 	if (event.source.size() > 1024)
 		throw ValidationException("envelope: attribute 'source' is longer than 1024 characters");
+	refuseControlCharacters("source", event.source);
 	event.type = attributes.requireString("type");
 	if (!Names::isValidTopic(event.type))
 		throw ValidationException("envelope: attribute 'type' is not a valid topic");
@@ -131,6 +148,7 @@ Event eventOf(const Attributes& attributes)
 		event.correlationId = attributes.requireString("correlationid", true);
 		if (event.correlationId.size() > 256)
 			throw ValidationException("envelope: attribute 'correlationid' is longer than 256 characters");
+		refuseControlCharacters("correlationid", event.correlationId);
 	}
 	if (attributes.has("datacontenttype"))
 	{

@@ -60,6 +60,7 @@ class RedactorTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testUrlPasswordsAreMaskedInFreeText);
 	CPPUNIT_TEST(testUrlPasswordsAreMaskedInJsonValues);
 	CPPUNIT_TEST(testRedactTextIsOneEscapedLine);
+	CPPUNIT_TEST(testCountSensitiveCountsWhatRedactCopyMasks);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -311,6 +312,20 @@ public:
 		// Truncation never cuts an escape or a UTF-8 character.
 		const std::string cut = r.redactText(std::string(9, 'x') + "\x1b" + "\xc3\xa9", 12);
 		CPPUNIT_ASSERT_EQUAL(std::string("xxxxxxxxx...(truncated)"), cut);
+	}
+
+	void testCountSensitiveCountsWhatRedactCopyMasks()
+	{
+		Redactor r;
+		for (const char* json : {R"({"password":"x","dsn":"redis://a:b@h","n":[{"u":"https://t@h"},"ftp://h/x"]})",
+				R"({"dsn":"redis://a:b@h"})", R"({"a":1,"b":"x//y","c":[null,true,1.5]})", Nested})
+		{
+			std::size_t masked = 0;
+			r.redactCopy(parse(json), &masked);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(json, masked, r.countSensitive(*parse(json)));
+		}
+		CPPUNIT_ASSERT_EQUAL(std::size_t(3), r.countSensitive(*parse(R"({"password":"x","dsn":"redis://a:b@h","n":[{"u":"https://t@h"}]})")));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), r.countSensitive(*parse(R"({"dsn":"redis://a:b@h"})")));
 	}
 };
 

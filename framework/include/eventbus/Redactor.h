@@ -33,6 +33,11 @@ public:
 	/// of values masked.
 	Poco::JSON::Object::Ptr redactCopy(const Poco::JSON::Object::Ptr& object, std::size_t* masked = nullptr) const;
 
+	/// The number of values redactCopy would mask (sensitive keys' values,
+	/// URL passwords in string values), without copying anything: what the
+	/// redaction middleware counts, and what decides whether it must copy.
+	std::size_t countSensitive(const Poco::JSON::Object& object) const;
+
 	/// The redacted object as compact JSON for a log line; string values that
 	/// hold `key=value` pairs, escaped JSON text of sensitive keys or URLs with
 	/// credentials are masked too; escaped by SafeText::escape (one line, no
@@ -61,6 +66,7 @@ public:
 
 private:
 	Poco::Dynamic::Var redactValue(const Poco::Dynamic::Var& value, std::size_t& masked) const;
+	std::size_t countSensitive(const Poco::Dynamic::Var& value) const;
 	std::string maskPairs(const std::string& text) const;
 	std::size_t maskValue(const std::string& text, std::size_t valueStart, std::size_t escapeLevel, std::string& out) const;
 	std::vector<std::string> _keys; // normalised, sorted, unique; a flat list for the scan of every key

@@ -6,6 +6,7 @@
 // values; everything it returns for printing is escaped by SafeText.
 //
 #include "eventbus/Redactor.h"
+#include "UrlCredentials.h"
 #include "eventbus/SafeText.h"
 #include <Poco/JSON/Parser.h>
 #include <Poco/NumberParser.h>
@@ -55,33 +56,6 @@ std::size_t keyCharAt(const std::string& in, std::size_t i, char& decoded)
 	return u + 5 - i;
 }
 
-// `//` or, inside JSON text that escaped its slashes, `\/\/` at `i`; the
-// index after it, or 0.
-std::size_t afterSlashes(const std::string& in, std::size_t i)
-{
-	if (in.compare(i, 2, "//") == 0) return i + 2;
-	if (in.compare(i, 4, "\\/\\/") == 0) return i + 4;
-	return 0;
-}
-
-// The authority of a URL starts at `p`; copies it to `out` with the
-// password of its user info (or a user info without a colon, often a
-// token: https://TOKEN@host) replaced by the mask. Returns the index after
-// what was copied and counts a masked value in `masked`.
-std::size_t maskAuthority(const std::string& in, std::size_t p, std::string& out, std::size_t& masked)
-{
-	static const char* const ends = "/?#\"' \t\r\n<>{}[]";
-	std::size_t end = p;
-	while (end < in.size() && !std::strchr(ends, in[end])) ++end;
-	const std::size_t at = in.rfind('@', end == 0 ? 0 : end - 1);
-	if (at == std::string::npos || at < p || at >= end) return p;
-	const std::size_t colon = in.find(':', p);
-	if (colon < at) out.append(in, p, colon + 1 - p);
-	out += Redactor::Mask;
-	++masked;
-	return at;
-}
-
 // Whether `word` is an HTTP authentication scheme (`Authorization: Bearer x`),
 // which is kept while the credential after it is masked.
 bool isAuthScheme(const std::string& word)
@@ -95,26 +69,7 @@ bool isAuthScheme(const std::string& word)
 
 std::string Redactor::maskUrlCredentials(const std::string& text, std::size_t* masked)
 {
-	std::size_t count = 0;
-	std::string out;
-	std::size_t copied = 0;
-	for (std::size_t colon = text.find(':'); colon != std::string::npos; colon = text.find(':', colon + 1))
-	{
-		// A scheme: a letter, then letters, digits, '+', '-', '.'.
-		std::size_t start = colon;
-		while (start > 0 && (std::isalnum(static_cast<unsigned char>(text[start - 1])) || text[start - 1] == '+'
-			|| text[start - 1] == '-' || text[start - 1] == '.'))
-			--start;
-		if (start == colon || !std::isalpha(static_cast<unsigned char>(text[start]))) continue;
-		const std::size_t authority = afterSlashes(text, colon + 1);
-		if (authority == 0 || authority < copied) continue;
-		out.append(text, copied, authority - copied);
-		copied = maskAuthority(text, authority, out, count);
-	}
-	if (masked) *masked = count;
-	if (count == 0) return text;
-	out.append(text, copied, std::string::npos);
-	return out;
+	return UrlCredentials::mask(text, masked);
 }
 
 std::vector<std::string> Redactor::defaultKeys()
@@ -202,6 +157,42 @@ Poco::Dynamic::Var Redactor::redactValue(const Poco::Dynamic::Var& value, std::s
 	return value;
 }
 
+std::size_t Redactor::countSensitive(const Poco::Dynamic::Var& value) const
+{
+	// Most values are scalars: ask the holder before comparing type_infos
+	// (a comparison that fails costs a strcmp of the mangled names).
+	if (value.isString())
+	{
+		const std::string& text = value.extract<std::string>();
+		if (text.find("//") == std::string::npos) return 0;
+		std::size_t urls = 0;
+		UrlCredentials::mask(text, &urls);
+		return urls;
+	}
+	if (value.isNumeric() || value.isEmpty()) return 0;
+	if (value.type() == typeid(Poco::JSON::Object::Ptr))
+	{
+		const Poco::JSON::Object::Ptr& object = value.extract<Poco::JSON::Object::Ptr>();
+		return object.isNull() ? 0 : countSensitive(*object);
+	}
+	std::size_t count = 0;
+	if (value.type() == typeid(Poco::JSON::Array::Ptr))
+	{
+		const Poco::JSON::Array::Ptr& array = value.extract<Poco::JSON::Array::Ptr>();
+		if (array.isNull()) return 0;
+		for (const auto& element : *array) count += countSensitive(element);
+	}
+	return count;
+}
+
+std::size_t Redactor::countSensitive(const Poco::JSON::Object& object) const
+{
+	std::size_t count = 0;
+	for (const auto& member : object)
+		count += isSensitive(member.first) ? 1 : countSensitive(member.second);
+	return count;
+}
+
 Poco::JSON::Object::Ptr Redactor::redactCopy(const Poco::JSON::Object::Ptr& object, std::size_t* masked) const
 {
 	std::size_t count = 0;
@@ -287,12 +278,12 @@ std::string Redactor::maskPairs(const std::string& in) const
 		if (i < n && in[i] == ':')
 		{
 			// scheme://user:password@host: the password is masked.
-			const std::size_t authority = afterSlashes(in, i + 1);
+			const std::size_t authority = UrlCredentials::afterSlashes(in, i + 1);
 			if (authority != 0)
 			{
 				std::size_t ignored = 0;
 				result.append(in, i, authority - i);
-				i = maskAuthority(in, authority, result, ignored);
+				i = UrlCredentials::maskAuthority(in, authority, result, ignored);
 				continue;
 			}
 		}

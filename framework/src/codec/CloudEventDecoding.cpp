@@ -15,7 +15,6 @@
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeParser.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/String.h>
 
 namespace eventbus {
 
@@ -115,8 +114,7 @@ void refuseControlCharacters(const char* name, const std::string& value)
 	{
 		const auto b = static_cast<unsigned char>(c);
 		if (b < 0x20 || b == 0x7f)
-			throw ValidationException(Poco::cat(std::string("envelope: attribute '"), std::string(name),
-				std::string("' holds a control character")));
+			throw ValidationException("envelope: attribute '" + std::string(name) + "' holds a control character");
 	}
 }
 
@@ -191,9 +189,17 @@ Event eventOf(const Attributes& attributes)
 	return event;
 }
 
-// What the fast reader declined, by Poco's parser, which refuses (and names)
-// a number it would not read as its value. Messages never echo the text: it
-// may carry secrets.
+// Refuses, naming it, a number in `text` Poco's parser would not have read
+// as its value.
+void refuseChangedNumbers(const std::string& text, const std::string& field)
+{
+	const std::string problem = JsonNumbers::firstProblem(text);
+	if (!problem.empty()) throw ValidationException(field + problem);
+}
+
+// What the fast reader declined, by Poco's parser; a syntax error that is a
+// number out of range says so. Messages never echo the text: it may carry
+// secrets.
 Poco::JSON::Object::Ptr parseObject(const std::string& text, const std::string& field, const char* notAnObject)
 {
 	Poco::Dynamic::Var parsed;
@@ -205,13 +211,11 @@ Poco::JSON::Object::Ptr parseObject(const std::string& text, const std::string& 
 	}
 	catch (Poco::Exception&)
 	{
-		const std::string problem = JsonNumbers::firstProblem(text);
-		throw ValidationException(field + (problem.empty() ? std::string("not valid JSON") : problem));
+		refuseChangedNumbers(text, field);
+		throw ValidationException(field + "not valid JSON");
 	}
 	if (parsed.type() != typeid(Poco::JSON::Object::Ptr) || parsed.extract<Poco::JSON::Object::Ptr>().isNull())
 		throw ValidationException(notAnObject);
-	const std::string problem = JsonNumbers::firstProblem(text);
-	if (!problem.empty()) throw ValidationException(field + problem);
 	return parsed.extract<Poco::JSON::Object::Ptr>();
 }
 
@@ -249,17 +253,21 @@ Event CloudEventCodec::decode(const std::string& wire, std::size_t maxBytes, std
 	}
 
 	Poco::JSON::Object::Ptr object = parseObject(wire, "envelope: ", "envelope: not a JSON object");
-	return eventOf(ParsedAttributes(*object));
+	Event event = eventOf(ParsedAttributes(*object)); // attribute refusals first, as before
+	refuseChangedNumbers(wire, "envelope: ");
+	return event;
 }
 
 Poco::JSON::Object::Ptr CloudEventCodec::parsePayload(const std::string& json, std::size_t maxBytes)
 {
 	if (json.size() > maxBytes)
-		throw ValidationException(Poco::cat(std::string("payload: "), std::to_string(json.size()),
-			std::string(" bytes exceeds eventbus.maxPayloadBytes ("), std::to_string(maxBytes), std::string(")")));
+		throw ValidationException("payload: " + std::to_string(json.size()) + " bytes exceeds eventbus.maxPayloadBytes ("
+			+ std::to_string(maxBytes) + ")");
 	Poco::JSON::Object::Ptr object;
 	if (EnvelopeReader::readObject(json, object)) return object;
-	return parseObject(json, "payload: ", "payload: must be a JSON object");
+	object = parseObject(json, "payload: ", "payload: must be a JSON object");
+	refuseChangedNumbers(json, "payload: ");
+	return object;
 }
 
 } // namespace eventbus

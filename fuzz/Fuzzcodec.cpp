@@ -3,7 +3,7 @@
 //
 // The CloudEvents decoder: any bytes are either refused with a
 // ValidationException or decode to an event that re-encodes and decodes to
-// the same attributes.
+// the same attributes and the same data (every number as it was).
 //
 #include "eventbus/CloudEventCodec.h"
 #include "eventbus/Exceptions.h"
@@ -28,6 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 	if (second.id != event.id || second.type != event.type || second.tenantId != event.tenantId
 		|| second.correlationId != event.correlationId || second.source != event.source
 		|| second.time != event.time || second.extensions != event.extensions)
+		std::abort();
+	if (eventbus::CloudEventCodec::encodeData(*second.data) != eventbus::CloudEventCodec::encodeData(*event.data))
 		std::abort();
 	return 0;
 }

@@ -3,10 +3,12 @@
 //
 // Channel parsing and name validation: a channel that parses rebuilds to the
 // same bytes; a valid tenant never contains a dot or a glob character; the
-// glob matcher terminates and a literal pattern matches only itself.
+// glob matcher terminates and a literal pattern matches only itself; a
+// refusal is one escaped line, whatever the name holds.
 //
 #include "eventbus/Exceptions.h"
 #include "eventbus/Names.h"
+#include "eventbus/SafeText.h"
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -28,6 +30,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 	catch (eventbus::ValidationException& exc)
 	{
 		if (exc.message().compare(0, 9, "tenantId:") != 0) std::abort();
+		if (!eventbus::SafeText::isSafe(exc.message()) || exc.message().size() > 400) std::abort();
 	}
 	std::size_t split = input.find('\n');
 	if (split != std::string::npos)

@@ -2,10 +2,12 @@
 // Fuzzredactor.cpp
 //
 // Redaction of free text and JSON: never crashes, respects the length
-// bound, and never lets the value of `password=` through when it is plain.
-// Input that is valid JSON is redacted structurally; the probe is free text.
+// bound, never lets the value of `password=` or a URL's password through when
+// it is plain, and always returns one line of escaped text. Input that is
+// valid JSON is redacted structurally; the probes are free text.
 //
 #include "eventbus/Redactor.h"
+#include "eventbus/SafeText.h"
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -16,6 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 	std::string input(reinterpret_cast<const char*>(data), size);
 	std::string out = redactor.redactText(input, 4096);
 	if (out.size() > 4096 + 32) std::abort();
+	if (!eventbus::SafeText::isSafe(out)) std::abort();
 	// The appended secret must be masked: the output may hold the marker at
 	// most as often as the input itself did (the fuzzer learns the marker).
 	static const std::string marker = "S3cr3tValue9";
@@ -25,6 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 		return n;
 	};
 	std::string probe = redactor.redactText("x " + input + " password=" + marker + " y", 1 << 20);
+	if (occurrences(probe) > occurrences(input)) std::abort();
+	probe = redactor.redactText("x " + input + " redis://app:" + marker + "@db:6379/0 y", 1 << 20);
 	if (occurrences(probe) > occurrences(input)) std::abort();
 	return 0;
 }

@@ -5,7 +5,8 @@
 // The codec's fast envelope reader against Poco's JSON parser, the
 // reference: whatever the codec decodes, its data is exactly the tree Poco
 // builds from the same bytes (keys, order, value types, values), and its
-// attributes are Poco's strings; anything the fast reader does not take is
+// attributes are Poco's strings (integers: exact, where Poco rounds them);
+// anything the fast reader does not take is
 // decided by Poco, so refusals keep their messages. `receivedData` (set only
 // by the fast path) is exactly the data's bytes in the envelope.
 //
@@ -43,6 +44,10 @@ std::string envelopeWith(const std::string& dataJson)
 // order, same object options.
 std::string difference(const Poco::Dynamic::Var& a, const Poco::Dynamic::Var& b, const std::string& path);
 
+// Set when an integer differed only by Poco's rounding: the trees' JSON
+// text then differs in that number, so stringify is not compared.
+bool roundingTolerated = false;
+
 std::string difference(const Poco::JSON::Object& a, const Poco::JSON::Object& b, const std::string& path)
 {
 	if (a.getEscapeUnicode() != b.getEscapeUnicode()) return path + ": escapeUnicode differs";
@@ -56,6 +61,7 @@ std::string difference(const Poco::JSON::Object& a, const Poco::JSON::Object& b,
 		if (!d.empty()) return d;
 	}
 	// Insertion order: Poco's stringify shows it when preserved.
+	if (roundingTolerated) return std::string();
 	std::ostringstream sa, sb;
 	a.stringify(sa);
 	b.stringify(sb);
@@ -68,7 +74,16 @@ std::string difference(const Poco::Dynamic::Var& a, const Poco::Dynamic::Var& b,
 	if (a.isEmpty()) return std::string();
 	const std::type_info& t = a.type();
 	if (t == typeid(std::string)) return a.extract<std::string>() == b.extract<std::string>() ? "" : path + ": string differs";
-	if (t == typeid(Poco::Int64)) return a.extract<Poco::Int64>() == b.extract<Poco::Int64>() ? "" : path + ": integer differs";
+	if (t == typeid(Poco::Int64))
+	{
+		// Poco 1.11 rounds a negative integer through a double; the codec keeps
+		// it exact (JsonNumbersTest): equal, or Poco's rounding of the exact value.
+		const Poco::Int64 exact = a.extract<Poco::Int64>(), poco = b.extract<Poco::Int64>();
+		if (exact == poco) return std::string();
+		const bool rounded = exact < 0 && static_cast<Poco::Int64>(static_cast<double>(exact)) == poco;
+		roundingTolerated = roundingTolerated || rounded;
+		return rounded ? std::string() : path + ": integer differs";
+	}
 	if (t == typeid(Poco::UInt64)) return a.extract<Poco::UInt64>() == b.extract<Poco::UInt64>() ? "" : path + ": integer differs";
 	if (t == typeid(bool)) return a.extract<bool>() == b.extract<bool>() ? "" : path + ": boolean differs";
 	if (t == typeid(double))
@@ -127,6 +142,7 @@ Outcome check(const std::string& wire)
 	{
 		CPPUNIT_FAIL("decoded what Poco refuses (" + exc.displayText() + "): " + wire.substr(0, 300));
 	}
+	roundingTolerated = false;
 	const std::string d = difference(*event.data, *reference->getObject("data"), "data");
 	CPPUNIT_ASSERT_MESSAGE(d + " in " + wire.substr(0, 300), d.empty());
 	CPPUNIT_ASSERT_EQUAL(reference->getValue<std::string>("id"), event.id);
@@ -142,7 +158,7 @@ Outcome check(const std::string& wire)
 		Poco::JSON::Object::Ptr data;
 		CPPUNIT_ASSERT_NO_THROW(data = again.parse(received).extract<Poco::JSON::Object::Ptr>());
 		CPPUNIT_ASSERT_MESSAGE("receivedData is not the data: " + received.substr(0, 100),
-			difference(*data, *event.data, "data").empty());
+			(roundingTolerated = false, difference(*event.data, *data, "data").empty()));
 		CPPUNIT_ASSERT_MESSAGE("receivedData is not a slice of the wire", wire.find(received) != std::string::npos);
 	}
 	return outcome;
@@ -298,19 +314,21 @@ public:
 
 	void testWhatTheFastPathDeclinesIsDecidedByPoco()
 	{
-		// Poco accepts these; the fast path leaves them to it. 9223372036854775808
-		// is a UInt64 for Poco, 18446744073709551616 wraps to 0 there.
-		for (const char* data : {"{\"s\":\"\\u0000\"}", "{\"n\":-9007199254740993}", "{\"u\":9223372036854775808}", "{\"w\":18446744073709551616}",
+		// Poco accepts these; the fast path leaves them to it (or, for the
+		// integers, reads them exactly). 9223372036854775808 is a UInt64 for Poco.
+		for (const char* data : {"{\"s\":\"\\u0000\"}", "{\"n\":-9007199254740993}", "{\"u\":9223372036854775808}",
 				"{\"a\":1,\"a\":2}"})
 		{
 			const Outcome outcome = check(envelopeWith(data));
 			CPPUNIT_ASSERT_MESSAGE(data, outcome.decoded);
 		}
-		// Poco refuses these.
+		// Refused: Poco refuses these, or would change them.
 		for (const char* data : {"{\"s\":\"\\ud800\"}", "{\"s\":\"\\udc00\"}", "{\"s\":\"\x01\"}", "{\"s\":\"\xff\"}",
 				"{\"s\":\"\xc0\x80\"}", "{\"s\":\"\xed\xa0\x80\"}", "{\"n\":01}", "{\"n\":1.}", "{\"n\":.5}",
 				"{\"n\":1e400}", "{\"n\":123456789012345678901234567890}", "{\"a\":1,}", "{\"s\":\"\\x\"}", "{\"t\":tru}",
-				"{\"t\":truex}", "{\"a\" 1}"})
+				"{\"t\":truex}", "{\"a\" 1}",
+				// Poco accepts these but changes them: 0 and -9223372036854775808.
+				"{\"w\":18446744073709551616}", "{\"n\":-9223372036854775809}"})
 		{
 			const Outcome outcome = check(envelopeWith(data));
 			CPPUNIT_ASSERT_MESSAGE(data, !outcome.decoded);

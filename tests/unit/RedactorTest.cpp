@@ -3,7 +3,9 @@
 // RedactorTest.cpp
 //
 // Sensitive values are masked wherever event content could be printed:
-// case-insensitive keys, nested objects and arrays, any value type, free text.
+// case-insensitive keys, nested objects and arrays, any value type, free text,
+// the passwords of URL-shaped values; a bare value is masked up to the next
+// space or separator only; what redactText returns is one escaped line.
 //
 #include "UnitSupport.h"
 #include "eventbus/Redactor.h"
@@ -53,6 +55,12 @@ class RedactorTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testRedactTextMasksKeyColonValue);
 	CPPUNIT_TEST(testRedactTextLeavesHarmlessTextAlone);
 	CPPUNIT_TEST(testRedactTextTruncatesLongText);
+	CPPUNIT_TEST(testRedactTextMasksOnlyTheValueOfABarePair);
+	CPPUNIT_TEST(testRedactTextKeepsTheAuthenticationScheme);
+	CPPUNIT_TEST(testUrlPasswordsAreMaskedInFreeText);
+	CPPUNIT_TEST(testUrlPasswordsAreMaskedInJsonValues);
+	CPPUNIT_TEST(testRedactTextIsOneEscapedLine);
+	CPPUNIT_TEST(testCountSensitiveCountsWhatRedactCopyMasks);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -235,6 +243,89 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(std::to_string(out.size()), out.size() <= 100 + 16);
 		CPPUNIT_ASSERT(out.size() >= 50);
 		CPPUNIT_ASSERT(r.redactText(std::string(10000, 'y')).size() <= 2048 + 16);
+	}
+
+	void testRedactTextMasksOnlyTheValueOfABarePair()
+	{
+		Redactor r;
+		CPPUNIT_ASSERT_EQUAL(std::string("login failed: password=*** for user bob"),
+			r.redactText("login failed: password=hunter2 for user bob"));
+		CPPUNIT_ASSERT_EQUAL(std::string("token=***, retrying in 5 s"), r.redactText("token=abc, retrying in 5 s"));
+		CPPUNIT_ASSERT_EQUAL(std::string("a=1&secret=***&b=2"), r.redactText("a=1&secret=s3&b=2"));
+		CPPUNIT_ASSERT_EQUAL(std::string("refused 'pwd=***' (bad)"), r.redactText("refused 'pwd=x1' (bad)"));
+		CPPUNIT_ASSERT_EQUAL(std::string("secret: *** and more"), r.redactText("secret: s3cr3t and more"));
+	}
+
+	void testRedactTextKeepsTheAuthenticationScheme()
+	{
+		Redactor r;
+		CPPUNIT_ASSERT_EQUAL(std::string("Authorization: Bearer *** sent"), r.redactText("Authorization: Bearer eyJh.x-y sent"));
+		CPPUNIT_ASSERT_EQUAL(std::string("authorization=Basic ***"), r.redactText("authorization=Basic dXNlcjpwdw=="));
+		// Not a scheme: the first word is the value.
+		CPPUNIT_ASSERT_EQUAL(std::string("authorization: *** granted"), r.redactText("authorization: s3cr3t granted"));
+	}
+
+	void testUrlPasswordsAreMaskedInFreeText()
+	{
+		Redactor r;
+		CPPUNIT_ASSERT_EQUAL(std::string("cannot reach redis://app:***@db:6379/0: timeout"),
+			r.redactText("cannot reach redis://app:hunter2@db:6379/0: timeout"));
+		CPPUNIT_ASSERT_EQUAL(std::string("redis://:***@db and rediss://u:***@[::1]:6380 and https://***@example.com/x"),
+			r.redactText("redis://:hunter2@db and rediss://u:p%40ss@[::1]:6380 and https://ghp_T0KEN@example.com/x"));
+		// An '@' after the authority is no user info; no '@' at all leaves the URL alone.
+		CPPUNIT_ASSERT_EQUAL(std::string("see http://example.com/a@b and redis://db:6379/0"),
+			r.redactText("see http://example.com/a@b and redis://db:6379/0"));
+		// JSON that escaped its slashes, and JSON text that is not valid (free text).
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"dsn\":\"redis:\\/\\/app:***@db\"} trailing"),
+			r.redactText("{\"dsn\":\"redis:\\/\\/app:hunter2@db\"} trailing"));
+		std::size_t masked = 0;
+		CPPUNIT_ASSERT_EQUAL(std::string("postgres://app:***@db/x"), Redactor::maskUrlCredentials("postgres://app:pw@db/x", &masked));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), masked);
+	}
+
+	void testUrlPasswordsAreMaskedInJsonValues()
+	{
+		Redactor r;
+		auto data = parse(R"({"dsn":"redis://app:hunter2@db:6379/0","list":["amqp://guest:guest@mq/"],"home":"https://example.com/"})");
+		const std::string json = r.toJson(data);
+		CPPUNIT_ASSERT_MESSAGE(json, !contains(json, "hunter2") && !contains(json, "guest@"));
+		CPPUNIT_ASSERT_MESSAGE(json, contains(json, "\"redis://app:***@db:6379/0\""));
+		CPPUNIT_ASSERT_MESSAGE(json, contains(json, "amqp://guest:***@mq/"));
+		CPPUNIT_ASSERT_MESSAGE(json, contains(json, "https://example.com/"));
+		std::size_t masked = 0;
+		auto copy = r.redactCopy(data, &masked);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), masked);
+		CPPUNIT_ASSERT_EQUAL(std::string("redis://app:***@db:6379/0"), copy->getValue<std::string>("dsn"));
+		CPPUNIT_ASSERT_EQUAL(std::string("redis://app:hunter2@db:6379/0"), data->getValue<std::string>("dsn"));
+		const std::string text = r.redactText(R"({"dsn":"redis://app:hunter2@db:6379/0"})");
+		CPPUNIT_ASSERT_EQUAL(std::string(R"({"dsn":"redis://app:***@db:6379/0"})"), text);
+	}
+
+	void testRedactTextIsOneEscapedLine()
+	{
+		Redactor r;
+		const std::string out = r.redactText(std::string("bad\n2026-01-01 FORGED line\r\x1b[2J\x00\x7f\xff tab\t password=x\ny", 52));
+		CPPUNIT_ASSERT_EQUAL(std::string("bad\\n2026-01-01 FORGED line\\r\\u001b[2J\\u0000\\u007f\\xff tab\\t password=***\\ny"), out);
+		// JSON that is a log line's data: escaped too.
+		const std::string json = r.toJson(parse("{\"s\":\"\xe2\x80\xae\xc2\x9b\"}"));
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"s\":\"\\u202e\\u009b\"}"), json);
+		// Truncation never cuts an escape or a UTF-8 character.
+		const std::string cut = r.redactText(std::string(9, 'x') + "\x1b" + "\xc3\xa9", 12);
+		CPPUNIT_ASSERT_EQUAL(std::string("xxxxxxxxx...(truncated)"), cut);
+	}
+
+	void testCountSensitiveCountsWhatRedactCopyMasks()
+	{
+		Redactor r;
+		for (const char* json : {R"({"password":"x","dsn":"redis://a:b@h","n":[{"u":"https://t@h"},"ftp://h/x"]})",
+				R"({"dsn":"redis://a:b@h"})", R"({"a":1,"b":"x//y","c":[null,true,1.5]})", Nested})
+		{
+			std::size_t masked = 0;
+			r.redactCopy(parse(json), &masked);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(json, masked, r.countSensitive(*parse(json)));
+		}
+		CPPUNIT_ASSERT_EQUAL(std::size_t(3), r.countSensitive(*parse(R"({"password":"x","dsn":"redis://a:b@h","n":[{"u":"https://t@h"}]})")));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), r.countSensitive(*parse(R"({"dsn":"redis://a:b@h"})")));
 	}
 };
 

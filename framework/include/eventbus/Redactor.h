@@ -1,7 +1,8 @@
 //
 // Redactor.h
 //
-// Masks the values of sensitive keys wherever event content could be printed.
+// Masks the values of sensitive keys, and the passwords of URL-shaped
+// values, wherever event content could be printed.
 //
 #pragma once
 
@@ -27,11 +28,20 @@ public:
 	bool isSensitive(const std::string& key) const;
 
 	/// A deep copy with every sensitive key's value (whatever its type) masked,
-	/// in nested objects and arrays. `masked` receives the number of values masked.
+	/// in nested objects and arrays, and the password of every URL-shaped
+	/// string value masked (maskUrlCredentials). `masked` receives the number
+	/// of values masked.
 	Poco::JSON::Object::Ptr redactCopy(const Poco::JSON::Object::Ptr& object, std::size_t* masked = nullptr) const;
 
-	/// The redacted object as compact JSON; string values that hold
-	/// `key=value` pairs or escaped JSON text of sensitive keys are masked too.
+	/// The number of values redactCopy would mask (sensitive keys' values,
+	/// URL passwords in string values), without copying anything: what the
+	/// redaction middleware counts, and what decides whether it must copy.
+	std::size_t countSensitive(const Poco::JSON::Object& object) const;
+
+	/// The redacted object as compact JSON for a log line; string values that
+	/// hold `key=value` pairs, escaped JSON text of sensitive keys or URLs with
+	/// credentials are masked too; escaped by SafeText::escape (one line, no
+	/// control characters), not bounded.
 	std::string toJson(const Poco::JSON::Object::Ptr& object) const;
 
 	/// Best effort for free text (exception messages, raw wire bytes): if it is
@@ -39,11 +49,24 @@ public:
 	/// and `key: value` forms of sensitive keys anywhere in the text, also with
 	/// JSON escapes in the key (`pass\u0077ord`), inside escaped JSON text
 	/// (`\"token\":\"x\"`), and whole when the value is an object or an
-	/// array. Truncates to `maxLength` characters.
+	/// array. A bare value ends at the next space, `,`, `;`, `&`, quote or
+	/// bracket (after an HTTP authentication scheme such as `Bearer`, the
+	/// credential after it). The password of every `scheme://user:password@host`
+	/// is masked (`redis://app:***@db:6379/0`). The result is escaped by
+	/// SafeText::escape: one line without control characters or invalid UTF-8,
+	/// at most `maxLength` bytes plus SafeText::TruncationMark. What the bus,
+	/// the plugins and the CLI use to print wire text and error messages.
 	std::string redactText(const std::string& text, std::size_t maxLength = 2048) const;
+
+	/// `text` with the password of every URL-shaped part masked:
+	/// `redis://app:hunter2@db:6379/0` becomes `redis://app:***@db:6379/0`, and a
+	/// user info without a colon (often a token) is masked whole
+	/// (`https://***@host`). `masked` receives the number of URLs masked.
+	static std::string maskUrlCredentials(const std::string& text, std::size_t* masked = nullptr);
 
 private:
 	Poco::Dynamic::Var redactValue(const Poco::Dynamic::Var& value, std::size_t& masked) const;
+	std::size_t countSensitive(const Poco::Dynamic::Var& value) const;
 	std::string maskPairs(const std::string& text) const;
 	std::size_t maskValue(const std::string& text, std::size_t valueStart, std::size_t escapeLevel, std::string& out) const;
 	std::vector<std::string> _keys; // normalised, sorted, unique; a flat list for the scan of every key

@@ -28,35 +28,7 @@ void validateToken(const char* field, const std::string& value)
 
 Poco::JSON::Object::Ptr parsePayload(const std::string& payloadJson, std::size_t maxPayloadBytes)
 {
-	if (payloadJson.size() > maxPayloadBytes)
-		throw ValidationException("payload: " + std::to_string(payloadJson.size()) + " bytes exceeds eventbus.maxPayloadBytes ("
-			+ std::to_string(maxPayloadBytes) + ")");
-	Poco::Dynamic::Var parsed;
-	try
-	{
-		Poco::JSON::Parser parser;
-		parser.setDepth(64);
-		parsed = parser.parse(payloadJson);
-	}
-	catch (Poco::Exception&)
-	{
-		// Valid JSON that is not an object ("x", 1, null) is told apart from
-		// text that is not JSON at all.
-		bool scalar = false;
-		try
-		{
-			Poco::JSON::Parser probe;
-			probe.setDepth(64);
-			scalar = !probe.parse("[" + payloadJson + "]").isEmpty();
-		}
-		catch (Poco::Exception&)
-		{
-		}
-		throw ValidationException(scalar ? "payload: must be a JSON object" : "payload: not valid JSON");
-	}
-	if (parsed.type() != typeid(Poco::JSON::Object::Ptr))
-		throw ValidationException("payload: must be a JSON object");
-	return parsed.extract<Poco::JSON::Object::Ptr>();
+	return CloudEventCodec::parsePayload(payloadJson, maxPayloadBytes);
 }
 
 Poco::Dynamic::Var deepCopy(const Poco::Dynamic::Var& value)

@@ -1,49 +1,14 @@
 //
 // Redaction.cpp
 //
+// The redaction middleware: counts sensitive values, masks them on the wire
+// in payload mode, and logs every event at debug level masked and escaped.
+//
 #include "eventbus/middleware/Redaction.h"
+#include "eventbus/SafeText.h"
 
 namespace eventbus {
 
-namespace {
-
-// The number of values Redactor::redactCopy would mask (a sensitive key's
-// value is masked whole, so it is not descended into), without copying.
-std::size_t countSensitive(const Redactor& redactor, const Poco::JSON::Object& object);
-
-std::size_t countSensitive(const Redactor& redactor, const Poco::Dynamic::Var& value)
-{
-	// Most values are scalars: ask the holder before comparing type_infos
-	// (a comparison that fails costs a strcmp of the mangled names).
-	if (value.isString() || value.isNumeric() || value.isEmpty()) return 0;
-	if (value.type() == typeid(Poco::JSON::Object::Ptr))
-	{
-		const Poco::JSON::Object::Ptr& object = value.extract<Poco::JSON::Object::Ptr>();
-		return object.isNull() ? 0 : countSensitive(redactor, *object);
-	}
-	std::size_t count = 0;
-	if (value.type() == typeid(Poco::JSON::Array::Ptr))
-	{
-		const Poco::JSON::Array::Ptr& array = value.extract<Poco::JSON::Array::Ptr>();
-		if (array.isNull()) return 0;
-		for (const auto& element : *array)
-			count += countSensitive(redactor, element);
-	}
-	return count;
-}
-
-std::size_t countSensitive(const Redactor& redactor, const Poco::JSON::Object& object)
-{
-	std::size_t count = 0;
-	for (const auto& member : object)
-	{
-		if (redactor.isSensitive(member.first)) ++count;
-		else count += countSensitive(redactor, member.second);
-	}
-	return count;
-}
-
-} // namespace
 
 Redaction::Redaction(const Redactor& redactor, RedactionMode mode, Metrics& metrics, Poco::Logger& logger):
 	_redactor(redactor),
@@ -57,7 +22,7 @@ void Redaction::onPublish(PublishContext& context)
 {
 	// Most events carry nothing sensitive: count in place, and copy only when
 	// a value must be masked in the event (payload mode) or in the debug line.
-	const std::size_t sensitive = context.event.data ? countSensitive(_redactor, *context.event.data) : 0;
+	const std::size_t sensitive = context.event.data ? _redactor.countSensitive(*context.event.data) : 0;
 	if (sensitive > 0)
 	{
 		_redactions.increment(sensitive);
@@ -67,8 +32,8 @@ void Redaction::onPublish(PublishContext& context)
 	if (_logger.debug())
 	{
 		// toJson also masks secrets inside string values (escaped JSON, key=value).
-		_logger.debug("publish %s id=%s tenant=%s data=%s", context.channel, context.event.id,
-			context.event.tenantId, _redactor.toJson(context.event.data));
+		_logger.debug("publish %s id=%s tenant=%s data=%s", SafeText::escape(context.channel), SafeText::escape(context.event.id),
+			SafeText::escape(context.event.tenantId), _redactor.toJson(context.event.data));
 	}
 }
 
@@ -76,7 +41,7 @@ bool Redaction::onDeliver(DeliveryContext& context)
 {
 	if (_logger.debug())
 	{
-		_logger.debug("deliver %s id=%s subscription=%s data=%s", context.channel, context.event.id,
+		_logger.debug("deliver %s id=%s subscription=%s data=%s", SafeText::escape(context.channel), SafeText::escape(context.event.id),
 			std::to_string(context.subscription), _redactor.toJson(context.event.data));
 	}
 	return true;

@@ -1,9 +1,17 @@
 //
 // Redactor.cpp
 //
+// Masking of sensitive values: by key in JSON, by pattern in free text
+// (`key=value`, `key: value`, escaped JSON), and the password of URL-shaped
+// values; everything it returns for printing is escaped by SafeText.
+//
 #include "eventbus/Redactor.h"
+#include "UrlCredentials.h"
+#include "eventbus/SafeText.h"
 #include <Poco/JSON/Parser.h>
+#include <Poco/NumberParser.h>
 #include <Poco/String.h>
+#include <cstring>
 #include <set>
 #include <sstream>
 
@@ -15,14 +23,7 @@ namespace {
 // apiKey are one key.
 std::string normalize(const std::string& key)
 {
-	std::string out;
-	out.reserve(key.size());
-	for (char c : key)
-	{
-		if (c == '_' || c == '-') continue;
-		out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-	}
-	return out;
+	return Poco::toLower(Poco::remove(Poco::remove(key, '_'), '-'));
 }
 
 bool isIdentifierChar(char c)
@@ -30,13 +31,6 @@ bool isIdentifierChar(char c)
 	return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
 }
 
-int hexValue(char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
 
 // The width of the key character at `i` (1, or that of a JSON escape
 // \uXXXX of one, its backslash itself escaped any number of times), and the
@@ -52,19 +46,31 @@ std::size_t keyCharAt(const std::string& in, std::size_t i, char& decoded)
 	std::size_t u = i;
 	while (u < in.size() && in[u] == '\\') ++u;
 	if (u == i || u + 4 >= in.size() || in[u] != 'u') return 0;
-	int code = 0;
-	for (std::size_t k = u + 1; k < u + 5; ++k)
-	{
-		const int digit = hexValue(in[k]);
-		if (digit < 0) return 0;
-		code = code * 16 + digit;
-	}
+	unsigned code = 0;
+	const std::string digits = in.substr(u + 1, 4);
+	if (digits.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos
+		|| !Poco::NumberParser::tryParseHex(digits, code))
+		return 0;
 	if (code >= 0x80 || !isIdentifierChar(static_cast<char>(code))) return 0;
 	decoded = static_cast<char>(code);
 	return u + 5 - i;
 }
 
+// Whether `word` is an HTTP authentication scheme (`Authorization: Bearer x`),
+// which is kept while the credential after it is masked.
+bool isAuthScheme(const std::string& word)
+{
+	static const std::set<std::string> schemes{"basic", "bearer", "digest", "negotiate", "ntlm", "token", "hoba",
+		"mutual", "vapid", "scram-sha-1", "scram-sha-256", "aws4-hmac-sha256", "apikey"};
+	return schemes.count(Poco::toLower(word)) > 0;
+}
+
 } // namespace
+
+std::string Redactor::maskUrlCredentials(const std::string& text, std::size_t* masked)
+{
+	return UrlCredentials::mask(text, masked);
+}
 
 std::vector<std::string> Redactor::defaultKeys()
 {
@@ -138,7 +144,53 @@ Poco::Dynamic::Var Redactor::redactValue(const Poco::Dynamic::Var& value, std::s
 			copy->add(redactValue(element, masked));
 		return copy;
 	}
+	if (value.type() == typeid(std::string))
+	{
+		const std::string& text = value.extract<std::string>();
+		if (text.find("//") == std::string::npos) return value;
+		std::size_t urls = 0;
+		std::string result = maskUrlCredentials(text, &urls);
+		if (urls == 0) return value;
+		masked += urls;
+		return result;
+	}
 	return value;
+}
+
+std::size_t Redactor::countSensitive(const Poco::Dynamic::Var& value) const
+{
+	// Most values are scalars: ask the holder before comparing type_infos
+	// (a comparison that fails costs a strcmp of the mangled names).
+	if (value.isString())
+	{
+		const std::string& text = value.extract<std::string>();
+		if (text.find("//") == std::string::npos) return 0;
+		std::size_t urls = 0;
+		UrlCredentials::mask(text, &urls);
+		return urls;
+	}
+	if (value.isNumeric() || value.isEmpty()) return 0;
+	if (value.type() == typeid(Poco::JSON::Object::Ptr))
+	{
+		const Poco::JSON::Object::Ptr& object = value.extract<Poco::JSON::Object::Ptr>();
+		return object.isNull() ? 0 : countSensitive(*object);
+	}
+	std::size_t count = 0;
+	if (value.type() == typeid(Poco::JSON::Array::Ptr))
+	{
+		const Poco::JSON::Array::Ptr& array = value.extract<Poco::JSON::Array::Ptr>();
+		if (array.isNull()) return 0;
+		for (const auto& element : *array) count += countSensitive(element);
+	}
+	return count;
+}
+
+std::size_t Redactor::countSensitive(const Poco::JSON::Object& object) const
+{
+	std::size_t count = 0;
+	for (const auto& member : object)
+		count += isSensitive(member.first) ? 1 : countSensitive(member.second);
+	return count;
 }
 
 Poco::JSON::Object::Ptr Redactor::redactCopy(const Poco::JSON::Object::Ptr& object, std::size_t* masked) const
@@ -156,7 +208,7 @@ std::string Redactor::toJson(const Poco::JSON::Object::Ptr& object) const
 	if (!object) return "null";
 	std::ostringstream out;
 	redactCopy(object)->stringify(out);
-	return maskPairs(out.str());
+	return SafeText::escape(maskPairs(out.str()), std::string::npos);
 }
 
 std::string Redactor::redactText(const std::string& text, std::size_t maxLength) const
@@ -187,13 +239,9 @@ std::string Redactor::redactText(const std::string& text, std::size_t maxLength)
 	}
 	// Then by pattern, also over the structured result: a string value may
 	// itself hold JSON text or `key=value` pairs.
-	result = maskPairs(structured ? result : text);
-	if (result.size() > maxLength)
-	{
-		result.resize(maxLength);
-		result += "...(truncated)";
-	}
-	return result;
+	// Masked before it is escaped, so no escape can split a key from its
+	// value; escaped last, so nothing masked can come back.
+	return SafeText::escape(maskPairs(structured ? result : text), maxLength);
 }
 
 std::string Redactor::maskPairs(const std::string& in) const
@@ -227,6 +275,18 @@ std::string Redactor::maskPairs(const std::string& in) const
 			width = keyCharAt(in, i, decoded);
 		}
 		result.append(in, start, i - start);
+		if (i < n && in[i] == ':')
+		{
+			// scheme://user:password@host: the password is masked.
+			const std::size_t authority = UrlCredentials::afterSlashes(in, i + 1);
+			if (authority != 0)
+			{
+				std::size_t ignored = 0;
+				result.append(in, i, authority - i);
+				i = UrlCredentials::maskAuthority(in, authority, result, ignored);
+				continue;
+			}
+		}
 		if (!isSensitive(token)) continue;
 		// An optional closing quote, escaped as deep as the key itself is.
 		std::size_t p = i;
@@ -327,8 +387,19 @@ std::size_t Redactor::maskValue(const std::string& in, std::size_t p, std::size_
 		result.append(escapes).append(1, '"').append(Mask).append(escapes).append(1, '"');
 		return end;
 	}
+	// A bare value runs to the next space or separator, so the rest of a
+	// sentence stays readable; after an authentication scheme
+	// (`Authorization: Bearer x`) the scheme stays and the credential goes.
+	std::size_t word = p;
+	while (word < n && (std::isalnum(static_cast<unsigned char>(in[word])) || in[word] == '-')) ++word;
+	if (word > p && word < n && in[word] == ' ' && isAuthScheme(in.substr(p, word - p)))
+	{
+		result.append(in, p, word + 1 - p);
+		p = word + 1;
+		while (p < n && in[p] == ' ') ++p;
+	}
 	std::size_t end = p;
-	while (end < n && std::string(",;&}]\"\r\n").find(in[end]) == std::string::npos) ++end;
+	while (end < n && !std::strchr(",;&}]\"' \t\r\n", in[end])) ++end;
 	result += Mask;
 	return end;
 }

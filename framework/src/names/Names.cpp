@@ -1,8 +1,13 @@
 //
 // Names.cpp
 //
+// The rules for tenant ids, topics, envs and prefixes, and building, parsing
+// and matching channels.
+//
 #include "eventbus/Names.h"
 #include "eventbus/Exceptions.h"
+#include "eventbus/SafeText.h"
+#include <Poco/String.h>
 
 namespace eventbus {
 
@@ -62,10 +67,18 @@ std::string envProblem(const std::string& s)
 	return {};
 }
 
+// A name as quoted in an error message: escaped (a name may hold a newline
+// or a terminal escape) and bounded (it may be of any size).
 std::string quoted(const std::string& s)
 {
-	if (s.size() <= 80) return "'" + s + "'";
-	return "'" + s.substr(0, 80) + "...'";
+	return SafeText::quote(s, 80);
+}
+
+[[noreturn]] void refuse(const std::string& field, const std::string& value, const std::string& problem)
+{
+	static const std::string separator = ": ";
+	static const std::string invalid = " is invalid: ";
+	throw ValidationException(Poco::cat(field, separator, quoted(value), invalid, problem));
 }
 
 } // namespace
@@ -73,25 +86,25 @@ std::string quoted(const std::string& s)
 void Names::validateTenant(const std::string& tenantId)
 {
 	std::string problem = tenantProblem(tenantId);
-	if (!problem.empty()) throw ValidationException("tenantId: " + quoted(tenantId) + " is invalid: " + problem);
+	if (!problem.empty()) refuse("tenantId", tenantId, problem);
 }
 
 void Names::validateTopic(const std::string& topic)
 {
 	std::string problem = topicProblem(topic);
-	if (!problem.empty()) throw ValidationException("topic: " + quoted(topic) + " is invalid: " + problem);
+	if (!problem.empty()) refuse("topic", topic, problem);
 }
 
 void Names::validateEnv(const std::string& env)
 {
 	std::string problem = envProblem(env);
-	if (!problem.empty()) throw ValidationException("env: " + quoted(env) + " is invalid: " + problem);
+	if (!problem.empty()) refuse("env", env, problem);
 }
 
 void Names::validatePrefix(const std::string& prefix)
 {
 	std::string problem = envProblem(prefix);
-	if (!problem.empty()) throw ValidationException("prefix: " + quoted(prefix) + " is invalid: " + problem);
+	if (!problem.empty()) refuse("prefix", prefix, problem);
 }
 
 bool Names::isValidTenant(const std::string& tenantId) { return tenantProblem(tenantId).empty(); }

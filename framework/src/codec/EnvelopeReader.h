@@ -1,10 +1,11 @@
 //
 // EnvelopeReader.h
 //
-// The codec's fast path: reads the JSON of a well-formed envelope in one
-// pass, building the data object exactly as Poco's JSON parser would, and
-// declines anything it is not certain about (the codec then parses with
-// Poco, which stays the reference for every error message).
+// The codec's fast path: reads the JSON of a well-formed envelope (or a
+// payload object) in one pass, building the data object as Poco's JSON
+// parser would, but with every integer exact, and declines anything it is
+// not certain about (the codec then parses with Poco, which stays the
+// reference for every error message).
 //
 #pragma once
 
@@ -35,14 +36,19 @@ public:
 	/// anything outside the subset it reads: a top level that is not one
 	/// object, a member other than data that is not a string, duplicate top-level
 	/// names, data that is not an object, nesting deeper than MaxDepth, control
-	/// characters, invalid UTF-8, \u0000, lone surrogates, integers of more than
-	/// 18 digits (negative ones: 15, which Poco rounds through a double), a
-	/// number Poco's parseFloat refuses, and any syntax error. For
-	/// what it accepts, the data object equals what Poco::JSON::Parser builds:
-	/// the same keys, sorted objects, and the same value types (Int64 for
-	/// integers, double through NumberParser::parseFloat, std::string, bool,
-	/// empty for null, Object::Ptr, Array::Ptr).
+	/// characters, invalid UTF-8, \u0000, lone surrogates, integers outside
+	/// [-2^63, 2^64 - 1], a number Poco's parseFloat refuses, and any syntax
+	/// error. For what it accepts, the data object equals what
+	/// Poco::JSON::Parser builds: the same keys, sorted objects, and the same
+	/// value types (Int64 for integers, UInt64 above Int64's range, double
+	/// through NumberParser::parseFloat, std::string, bool, empty for null,
+	/// Object::Ptr, Array::Ptr), except that integers are exact where Poco
+	/// 1.11 rounds them (negative ones beyond -2^53).
 	static bool read(const std::string& text, Envelope& envelope);
+
+	/// Reads `text`, which must be one JSON object, by the rules read() applies
+	/// to an envelope's data. False (and `object` null) for anything it declines.
+	static bool readObject(const std::string& text, Poco::JSON::Object::Ptr& object);
 
 	/// Nesting the reader accepts below the envelope (Poco's parser, with the
 	/// codec's limit of 64, decides deeper ones).

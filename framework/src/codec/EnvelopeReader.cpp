@@ -1,7 +1,10 @@
 //
 // EnvelopeReader.cpp
 //
+// The codec's fast JSON reader for envelopes and payload objects.
+//
 #include "EnvelopeReader.h"
+#include "JsonNumbers.h"
 #include <Poco/JSON/Array.h>
 #include <Poco/NumberParser.h>
 #include <algorithm>
@@ -11,17 +14,19 @@ namespace eventbus {
 
 namespace {
 
-// Integers of at most this many digits fit an Int64, which is what Poco's
-// parser makes of them; longer ones (Poco: UInt64, or an error) are declined.
-const std::size_t MaxIntegerDigits = 18;
-// Poco 1.11 makes a negative integer an Int64 through a double: exact below
-// 2^53 (all of 15 digits), rounded beyond; longer ones are declined.
-const std::size_t MaxNegativeIntegerDigits = 15;
-
 class Reader
 {
 public:
 	Reader(const std::string& text): _begin(text.data()), _p(text.data()), _end(text.data() + text.size()) {}
+
+	bool topObject(Poco::JSON::Object::Ptr& out)
+	{
+		skipSpace();
+		if (!consume('{')) return false;
+		// The depth a data object has in an envelope: a payload is read as its data will be.
+		if (!object(out, 2)) return false;
+		return finish();
+	}
 
 	bool envelope(EnvelopeReader::Envelope& out)
 	{
@@ -218,14 +223,9 @@ private:
 		if (_p != _end && *_p != ',' && *_p != '}' && *_p != ']' && *_p != ' ' && *_p != '\n' && *_p != '\r'
 			&& *_p != '\t')
 			return false;
-		if (integer)
-		{
-			if (integerDigits > (negative ? MaxNegativeIntegerDigits : MaxIntegerDigits)) return false;
-			Poco::Int64 value = 0;
-			for (const char* d = digits; d != _p; ++d) value = value * 10 + (*d - '0');
-			out = negative ? -value : value;
-			return true;
-		}
+		// Integers exactly, whatever their size in the 64-bit ranges (Poco
+		// rounds large negative ones through a double); beyond them, declined.
+		if (integer) return codec::JsonNumbers::integer(negative, digits, digits + integerDigits, out);
 		double value = 0;
 		if (!Poco::NumberParser::tryParseFloat(std::string(start, _p), value)) return false;
 		out = value;
@@ -374,6 +374,15 @@ const std::string* EnvelopeReader::Envelope::find(const std::string& name) const
 	auto it = std::lower_bound(attributes.begin(), attributes.end(), name,
 		[](const std::pair<std::string, std::string>& a, const std::string& n) { return a.first < n; });
 	return it != attributes.end() && it->first == name ? &it->second : nullptr;
+}
+
+bool EnvelopeReader::readObject(const std::string& text, Poco::JSON::Object::Ptr& object)
+{
+	object = nullptr;
+	Poco::JSON::Object::Ptr result;
+	if (!Reader(text).topObject(result)) return false;
+	object = result;
+	return true;
 }
 
 bool EnvelopeReader::read(const std::string& text, Envelope& envelope)

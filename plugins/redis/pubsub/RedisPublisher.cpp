@@ -205,6 +205,7 @@ void RedisPublisher::publishQueued(std::unique_lock<std::mutex>& lock, const std
 	// The error is thrown anew from this thread, not shared with the sender's.
 	std::string failure;
 	bool denied = false;
+	bool unknown = false;
 	try
 	{
 		future.get();
@@ -214,12 +215,19 @@ void RedisPublisher::publishQueued(std::unique_lock<std::mutex>& lock, const std
 		failure = exc.message();
 		denied = true;
 	}
+	catch (OutcomeUnknownException& exc)
+	{
+		failure = exc.message();
+		unknown = true;
+	}
 	catch (Poco::Exception& exc)
 	{
 		failure = exc.message();
 	}
 	if (denied)
 		throw AccessDeniedException(failure);
+	if (unknown)
+		throw OutcomeUnknownException(failure);
 	if (!failure.empty())
 		throw TransportException(failure);
 }
@@ -302,6 +310,12 @@ void RedisPublisher::publishDirect(std::unique_lock<std::mutex>& lock, const std
 		if (proven && attempt == 0 && failure == RedisFailure::Closed)
 			continue;
 		_nextAttempt = Clock::now() + _backoff.next();
+		// No reply in time to a PUBLISH written (a send that timed out may have
+		// written part of it): the server may have it, and may still deliver
+		// it. Neither buffered nor retried. (A closed connection is not: the
+		// server went away, and what it had not answered is lost with it.)
+		if (failure == RedisFailure::Timeout)
+			throw OutcomeUnknownException(outcomeUnknownMessage(failureMessage, RedisCommands::Publish));
 		if (_settings.onOutage == OutagePolicy::Buffer)
 		{
 			enqueueLocked(Pending{channel, wire, nullptr}, failureMessage);

@@ -53,14 +53,17 @@ public:
 	/// asynchronous publishes queued before it). The number of receivers it
 	/// returns is not an acknowledgement and is ignored. Throws
 	/// AccessDeniedException when the ACL user may not publish on the channel
-	/// (never buffered or retried), TransportException naming host:port and
-	/// the cause (onOutage=fail), or
+	/// (never buffered or retried), OutcomeUnknownException when the PUBLISH
+	/// was written and no reply came (it may be delivered; never buffered or
+	/// retried), TransportException naming host:port and the cause when it
+	/// never reached the server (onOutage=fail), or
 	/// buffers the event (onOutage=buffer) and throws OverflowException when
 	/// the buffer is full.
 	void publish(const std::string& channel, const std::string& wire);
 
 	/// Queues the PUBLISH; `done` gets null once the server replied, or the
-	/// error. onOutage=fail: during an outage `done` gets the error at once;
+	/// error (OutcomeUnknownException when it was written and no reply came,
+	/// whatever the policy). onOutage=fail: during an outage `done` gets the error at once;
 	/// onOutage=buffer: the event waits for the server. Throws OverflowException
 	/// (without calling `done`) when the queue is full.
 	void publishAsync(const std::string& channel, const std::string& wire, PublishCallback done);

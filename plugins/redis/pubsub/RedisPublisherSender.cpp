@@ -181,20 +181,41 @@ std::size_t RedisPublisher::sendBatchLocked(std::unique_lock<std::mutex>& lock, 
 		return buffered;
 	const auto delay = _backoff.next();
 	_nextAttempt = Clock::now() + delay;
-	if (_settings.onOutage == OutagePolicy::Fail)
+	// The events in flight whose caller waits: written (or partly, when the
+	// send timed out) and not answered in time, their outcome is unknown,
+	// whatever the policy; never resent. Lost with a closed connection: a
+	// plain failure (onOutage=fail) or tried again on the next connection
+	// (buffer). Buffered events (nobody waits) stay queued and are sent
+	// again: at least once.
+	const bool unknown = failure == RedisFailure::Timeout;
+	const std::string unknownMessage = outcomeUnknownMessage(failureMessage, RedisCommands::Publish);
+	std::deque<Pending> kept;
+	for (std::size_t i = replied; i < count && !_queue.empty(); ++i)
 	{
-		// The events in flight fail (their fate is unknown); later ones are
-		// tried on the next connection.
-		for (std::size_t i = replied; i < count && !_queue.empty(); ++i)
+		Pending pending = std::move(_queue.front());
+		_queue.pop_front();
+		const bool keep = pending.done ? (!unknown && _settings.onOutage == OutagePolicy::Buffer)
+			: _settings.onOutage == OutagePolicy::Buffer;
+		if (keep)
 		{
-			Pending pending = std::move(_queue.front());
-			_queue.pop_front();
-			_queueBytes -= pending.channel.size() + pending.wire.size();
-			if (pending.done)
-				completions.emplace_back(std::move(pending.done), std::make_exception_ptr(TransportException(failureMessage)));
+			kept.push_back(std::move(pending));
+			continue;
 		}
-		return buffered;
+		_queueBytes -= pending.channel.size() + pending.wire.size();
+		if (pending.done)
+		{
+			completions.emplace_back(std::move(pending.done), unknown
+				? std::make_exception_ptr(OutcomeUnknownException(unknownMessage))
+				: std::make_exception_ptr(TransportException(failureMessage)));
+		}
 	}
+	while (!kept.empty())
+	{
+		_queue.push_front(std::move(kept.back()));
+		kept.pop_back();
+	}
+	if (_settings.onOutage == OutagePolicy::Fail)
+		return buffered;
 	_logger.warning("redis: sending buffered events failed: " + failureMessage + "; " + std::to_string(_queue.size())
 		+ " events wait, next attempt in " + std::to_string(delay.count()) + " ms");
 	return buffered;

@@ -81,6 +81,9 @@ void RedisSubscriber::run()
 		}
 		_lastError = failure;
 		++_failures;
+		// A thread still sending the outbox on this connection is done within
+		// the send timeout; the socket is closed only when nobody uses it.
+		_changed.wait(lock, [this]() { return !_flushing; });
 		lock.unlock();
 		_changed.notify_all();
 		connection->close();

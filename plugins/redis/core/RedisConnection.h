@@ -6,6 +6,8 @@
 //
 #pragma once
 
+#include "RedisCommands.h"
+#include "RedisReplyScanner.h"
 #include "RedisSettings.h"
 #include "RedisSocket.h"
 #include <hiredis/hiredis.h>
@@ -29,9 +31,6 @@ struct ReaderDeleter
 
 /// A parsed reply, owned.
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-
-/// A command and its binary-safe arguments.
-using Command = std::vector<std::string>;
 
 /// Not thread-safe, except that send() may run in one thread (serialised by
 /// the caller) while another thread reads replies.
@@ -70,6 +69,16 @@ public:
 
 	void close() noexcept;
 
+	/// From now on, the payload of a Pub/Sub message (or pmessage) push larger
+	/// than `maxPayloadBytes` is discarded as it streams in, never buffered:
+	/// the push arrives with an empty payload and skippedBytesOfLastReply()
+	/// tells its size. Call before the first read.
+	void skipMessagesOver(std::size_t maxPayloadBytes);
+
+	/// The size of the payload cut from the reply pollReply() or readReply()
+	/// returned last; 0 when none was.
+	std::size_t skippedBytesOfLastReply() const { return _lastSkipped; }
+
 	/// host:port, for messages.
 	const std::string& endpoint() const { return _endpoint; }
 
@@ -90,6 +99,7 @@ public:
 
 private:
 	ReplyPtr takeBuffered();
+	void feed(const char* data, std::size_t length);
 	/// throwRedisError() for the exception being handled, with a hint when a
 	/// plain connection is dropped before any reply.
 	[[noreturn]] void throwIoError(const std::string& operation) const;
@@ -100,6 +110,9 @@ private:
 	std::unique_ptr<redisReader, ReaderDeleter> _reader;
 	std::size_t _maxReplyBytes;
 	std::vector<char> _buffer;
+	std::unique_ptr<RedisReplyScanner> _scanner; // null: every reply is read whole
+	std::uint64_t _taken = 0;                    // replies returned so far
+	std::size_t _lastSkipped = 0;
 	bool _open = false;
 	std::atomic<bool> _answered{false}; // a reply came (reader thread; read by senders too)
 };

@@ -8,8 +8,6 @@
 
 #include "OperationsEndpoints.h"
 #include "eventbus/EventBus.h"
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/ThreadPool.h>
 #include <Poco/Timestamp.h>
 #include <Poco/AutoPtr.h>
 #include <Poco/Util/AbstractConfiguration.h>
@@ -20,6 +18,8 @@
 
 namespace eventbus {
 
+class OperationsServer; // ServeCommand.cpp
+
 /// Keys (besides the bus's own):
 ///   eventbus.http.address            bind address (default 127.0.0.1)
 ///   eventbus.http.port               port (default 8080; 0 = any free port)
@@ -27,6 +27,11 @@ namespace eventbus {
 ///                                    (default eventbus.delivery.drainTimeoutMs + 2000)
 /// A relative eventbus.plugins.path is taken relative to ${application.dir}
 /// (a daemon runs in /).
+///
+/// An open connection that has not sent a request holds no server thread:
+/// one poller watches every idle connection (up to 1024, the oldest closed
+/// first; each for at most 5 s) and hands a connection to one of 4 workers
+/// only once its request starts to arrive. One request per connection.
 class ServeCommand
 {
 public:
@@ -44,7 +49,8 @@ public:
 	/// key, the bus's exceptions, or Poco::Net exceptions when it cannot bind.
 	void start(std::ostream& out);
 
-	/// Stops accepting connections, lets the current requests finish, then
+	/// Stops accepting connections, closes the idle ones, lets the requests
+	/// being answered finish, then
 	/// closes the bus (draining in-flight deliveries), all within
 	/// eventbus.serve.shutdownTimeoutMs. Returns the exit code: 0, or
 	/// EXIT_SOFTWARE (70) when the deadline passed. Idempotent.
@@ -58,8 +64,7 @@ private:
 	Poco::Timestamp _processStart;
 	Poco::AutoPtr<Poco::Util::LayeredConfiguration> _busConfig;
 	std::unique_ptr<EventBus> _bus;
-	std::unique_ptr<Poco::ThreadPool> _threads;
-	std::unique_ptr<Poco::Net::HTTPServer> _server;
+	std::unique_ptr<OperationsServer> _server;
 	unsigned short _port = 0;
 	int _shutdownTimeoutMs = 0;
 	bool _stopped = false;

@@ -17,6 +17,10 @@ namespace eventbus {
 class EventBusApp: public Poco::Util::ServerApplication
 {
 public:
+	/// Exit code of a publish written to the transport but not confirmed
+	/// (OutcomeUnknownException): it may have been delivered (EX_PROTOCOL).
+	static constexpr int ExitOutcomeUnknown = 76;
+
 	EventBusApp();
 
 	/// Processes the options. With `--daemon` (serve), option processing is

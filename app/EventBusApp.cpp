@@ -5,6 +5,7 @@
 #include "ServeCommand.h"
 #include "TenantCommand.h"
 #include "eventbus/CloudEventCodec.h"
+#include "eventbus/ConfigAudit.h"
 #include "eventbus/ConfigLoader.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/PluginHost.h"
@@ -273,6 +274,22 @@ std::string EventBusApp::requireOption(const std::string& name) const
 	return it->second;
 }
 
+std::vector<std::string> EventBusApp::hostKeys()
+{
+	std::vector<std::string> keys = ServeCommand::keys();
+	keys.push_back("eventbus.demo.transport");
+	return keys;
+}
+
+std::unique_ptr<EventBus> EventBusApp::openBus()
+{
+	RecordingConfiguration::Ptr recorded(new RecordingConfiguration(config()));
+	recorded->declare(hostKeys());
+	std::unique_ptr<EventBus> bus(new EventBus(*recorded));
+	ConfigAudit::reportUnknownKeys(*recorded);
+	return bus;
+}
+
 int EventBusApp::intOption(const std::string& name, int defaultValue) const
 {
 	auto it = _options.find(name);
@@ -376,6 +393,9 @@ int EventBusApp::main(const std::vector<std::string>& args)
 			&& verb != "serve" && !tenant)
 			throw Poco::InvalidArgumentException("unknown verb '" + verb + "' (verbs: " + Verbs + ")");
 		loadConfig();
+		// Before any value is used: a ${...} loop or an unset ${system.env.X}
+		// is a configuration error naming the key. Listing plugins needs none.
+		if (verb != "plugins") ConfigAudit::checkValues(config());
 		if (verb == "demo") return runDemo();
 		if (verb == "plugins") return runPlugins();
 		if (verb == "publish") return runPublish();
@@ -396,8 +416,8 @@ int EventBusApp::runDemo()
 	// unless eventbus.demo.transport names another; the env policy applies.
 	std::string transport = config().getString("eventbus.demo.transport", "memory");
 	config().setString("eventbus.transport", transport);
-	EventBus bus(config());
-	return eventbus::runDemo(bus, std::cout);
+	std::unique_ptr<EventBus> bus = openBus();
+	return eventbus::runDemo(*bus, std::cout);
 }
 
 int EventBusApp::runPlugins()
@@ -438,15 +458,15 @@ int EventBusApp::runPublish()
 	options.idempotencyKey = option("idempotency-key");
 	// The bus first: a payload piped in later goes out on a connection that is
 	// already up, and is read no further than eventbus.maxPayloadBytes.
-	EventBus bus(config());
+	std::unique_ptr<EventBus> bus = openBus();
 	std::string payload;
 	auto it = _options.find("payload");
 	if (it != _options.end()) payload = it->second;
-	else payload = readPayload(std::cin, bus.settings().maxPayloadBytes);
-	Receipt receipt = bus.publish(topic, payload, tenant, options);
+	else payload = readPayload(std::cin, bus->settings().maxPayloadBytes);
+	Receipt receipt = bus->publish(topic, payload, tenant, options);
 	std::cout << "{\"messageId\":\"" << receipt.messageId << "\",\"channel\":\"" << receipt.channel
 	          << "\",\"correlationId\":\"" << receipt.correlationId << "\"}" << std::endl;
-	bus.close();
+	bus->close();
 	return EXIT_OK;
 }
 
@@ -459,9 +479,9 @@ int EventBusApp::runSubscribe()
 	const int timeoutSeconds = intOption("timeout", 0);
 
 	TerminationSignals signals; // before the bus starts any thread
-	EventBus bus(config());
+	std::unique_ptr<EventBus> bus = openBus();
 	SubscriberState state;
-	SubscriptionToken token = bus.subscribe(topic,
+	SubscriptionToken token = bus->subscribe(topic,
 		[&](const Event& event) {
 			std::string line = CloudEventCodec::encode(event);
 			std::lock_guard<std::mutex> lock(state.mutex);
@@ -476,22 +496,23 @@ int EventBusApp::runSubscribe()
 		allTenants ? TenantScope::allTenants() : TenantScope::tenant(tenant));
 
 	const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
-	int code = waitForTransport(bus, timeoutSeconds, deadline, signals);
+	int code = waitForTransport(*bus, timeoutSeconds, deadline, signals);
 	if (code == EXIT_OK)
 	{
 		// Only now is the subscription active: a script may publish once it reads this.
-		std::cerr << "subscribed " << (allTenants ? "all tenants of " + topic : bus.channelFor(tenant, topic)) << std::endl;
+		std::cerr << "subscribed " << (allTenants ? "all tenants of " + topic : bus->channelFor(tenant, topic)) << std::endl;
 		code = waitForEvents(state, count, timeoutSeconds, deadline, signals);
 	}
 	else if (code == ExitInterrupted) code = EXIT_OK;
-	bus.unsubscribe(token);
-	bus.close();
+	bus->unsubscribe(token);
+	bus->close();
 	return code;
 }
 
 int EventBusApp::runServe()
 {
-	ServeCommand serve(config(), startTime()); // blocks the termination signals before any thread starts
+	// Blocks the termination signals before any thread starts.
+	ServeCommand serve(config(), startTime(), hostKeys());
 	serve.start(std::cerr);
 	waitForTerminationRequest();
 	return serve.stop();
@@ -499,11 +520,11 @@ int EventBusApp::runServe()
 
 int EventBusApp::runHealth()
 {
-	EventBus bus(config());
-	TransportHealth health = bus.health();
-	std::cout << (health.ready ? "ready" : "not ready") << ": transport " << bus.settings().transport
-	          << " (env " << bus.settings().env << "): " << health.reason << std::endl;
-	bus.close();
+	std::unique_ptr<EventBus> bus = openBus();
+	TransportHealth health = bus->health();
+	std::cout << (health.ready ? "ready" : "not ready") << ": transport " << bus->settings().transport
+	          << " (env " << bus->settings().env << "): " << health.reason << std::endl;
+	bus->close();
 	return health.ready ? EXIT_OK : EXIT_UNAVAILABLE;
 }
 

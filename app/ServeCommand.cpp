@@ -4,6 +4,7 @@
 // `eventbus serve`, and the small HTTP server in front of its endpoints.
 //
 #include "ServeCommand.h"
+#include "eventbus/ConfigAudit.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/PluginHost.h"
 #include <Poco/Logger.h>
@@ -248,11 +249,18 @@ std::string pluginFileFor(const std::string& folder, const std::string& transpor
 
 } // namespace
 
-ServeCommand::ServeCommand(Poco::Util::AbstractConfiguration& config, const Poco::Timestamp& processStart):
+ServeCommand::ServeCommand(Poco::Util::AbstractConfiguration& config, const Poco::Timestamp& processStart,
+	std::vector<std::string> hostKeys):
 	_config(config),
-	_processStart(processStart)
+	_processStart(processStart),
+	_hostKeys(std::move(hostKeys))
 {
 	blockTerminationSignals();
+}
+
+std::vector<std::string> ServeCommand::keys()
+{
+	return {"eventbus.http.address", "eventbus.http.port", "eventbus.serve.shutdownTimeoutMs"};
 }
 
 ServeCommand::~ServeCommand()
@@ -280,7 +288,11 @@ void ServeCommand::start(std::ostream& out)
 			Poco::Path(_config.getString("application.dir", "")).resolve(pluginsPath).toString());
 	_busConfig->add(resolved, -1000);
 
-	_bus.reset(new EventBus(*_busConfig));
+	RecordingConfiguration::Ptr recorded(new RecordingConfiguration(*_busConfig));
+	recorded->declare(keys());
+	recorded->declare(_hostKeys);
+	_bus.reset(new EventBus(*recorded));
+	ConfigAudit::reportUnknownKeys(*recorded);
 	const int drainMs = _bus->settings().drainTimeoutMs;
 	_shutdownTimeoutMs = intKey(_config, "eventbus.serve.shutdownTimeoutMs", drainMs + 2000, 100, 600000);
 

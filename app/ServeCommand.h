@@ -15,6 +15,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace eventbus {
 
@@ -38,13 +39,20 @@ public:
 	/// Blocks SIGINT, SIGTERM and SIGQUIT in the calling thread, so that every
 	/// thread started afterwards inherits the mask and only the thread waiting
 	/// in ServerApplication::waitForTerminationRequest() receives them.
-	ServeCommand(Poco::Util::AbstractConfiguration& config, const Poco::Timestamp& processStart);
+	/// `hostKeys`: eventbus.* keys the host reads elsewhere, known to the
+	/// configuration audit besides keys().
+	ServeCommand(Poco::Util::AbstractConfiguration& config, const Poco::Timestamp& processStart,
+		std::vector<std::string> hostKeys = {});
+
+	/// The keys listed above.
+	static std::vector<std::string> keys();
 	~ServeCommand();
 
 	ServeCommand(const ServeCommand&) = delete;
 	ServeCommand& operator=(const ServeCommand&) = delete;
 
-	/// Builds the bus, binds and starts the HTTP server and writes
+	/// Builds the bus (warning about, or with eventbus.config.strict refusing,
+	/// keys nobody reads), binds and starts the HTTP server and writes
 	/// "listening on ADDRESS:PORT" to `out`. Throws ConfigException naming a bad
 	/// key, the bus's exceptions, or Poco::Net exceptions when it cannot bind.
 	void start(std::ostream& out);
@@ -62,6 +70,7 @@ public:
 private:
 	Poco::Util::AbstractConfiguration& _config;
 	Poco::Timestamp _processStart;
+	std::vector<std::string> _hostKeys;
 	Poco::AutoPtr<Poco::Util::LayeredConfiguration> _busConfig;
 	std::unique_ptr<EventBus> _bus;
 	std::unique_ptr<OperationsServer> _server;

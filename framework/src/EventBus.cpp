@@ -3,6 +3,7 @@
 //
 #include "eventbus/EventBus.h"
 #include "eventbus/CloudEventCodec.h"
+#include "eventbus/ConfigAudit.h"
 #include "eventbus/EnvelopeSigner.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Names.h"
@@ -76,6 +77,25 @@ public:
 private:
 	const Event* _previous;
 };
+
+} // namespace
+
+namespace {
+
+// Unknown keys are known only once the transport has read its own; a strict
+// refusal then stops what already started.
+void finishAudit(EventBus& bus, const ConfigAudit& audit)
+{
+	try
+	{
+		audit.finish();
+	}
+	catch (...)
+	{
+		bus.close();
+		throw;
+	}
+}
 
 } // namespace
 
@@ -290,20 +310,26 @@ struct EventBus::Impl: public TransportListener
 	}
 };
 
-EventBus::EventBus(const Poco::Util::AbstractConfiguration& config)
+EventBus::EventBus(const Poco::Util::AbstractConfiguration& rawConfig)
 {
+	ConfigAudit audit(rawConfig); // records what the bus and its transport read
+	const Poco::Util::AbstractConfiguration& config = audit.config();
 	BusSettings settings = BusSettings::fromConfig(config);
 	std::shared_ptr<Transport> transport = PluginHost::instance().create(settings.pluginsPath, settings.transport,
 		settings.pluginsStrictModes);
 	_impl = std::make_shared<Impl>(settings);
 	_impl->start(config, std::move(transport));
+	finishAudit(*this, audit);
 }
 
-EventBus::EventBus(const Poco::Util::AbstractConfiguration& config, std::shared_ptr<Transport> transport)
+EventBus::EventBus(const Poco::Util::AbstractConfiguration& rawConfig, std::shared_ptr<Transport> transport)
 {
 	if (!transport) throw Poco::InvalidArgumentException("transport must not be null");
+	ConfigAudit audit(rawConfig);
+	const Poco::Util::AbstractConfiguration& config = audit.config();
 	_impl = std::make_shared<Impl>(BusSettings::fromConfig(config));
 	_impl->start(config, std::move(transport));
+	finishAudit(*this, audit);
 }
 
 EventBus::~EventBus()

@@ -132,6 +132,7 @@ class RedisCliTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testSubscriberExitsWhenTheReaderOfItsOutputGoesAway);
 	CPPUNIT_TEST(testSubscriberSaysSubscribedOnlyOnceRedisIsUp);
 	CPPUNIT_TEST(testSubscriberGivesUpAtItsTimeoutWhileRedisIsDown);
+	CPPUNIT_TEST(testMisspeltRedisKeyIsWarnedAboutAndRefusedWhenStrict);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -353,6 +354,27 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(subscriber.err(), contains(subscriber.err(), "not ready after 2 s"));
 		CPPUNIT_ASSERT_MESSAGE(subscriber.err(), contains(subscriber.err(), server.endpoint()));
 		CPPUNIT_ASSERT_MESSAGE(subscriber.err(), !contains(subscriber.err(), "subscribed "));
+	}
+
+	void testMisspeltRedisKeyIsWarnedAboutAndRefusedWhenStrict()
+	{
+		// Keys the redis plugin reads are known without the framework listing them.
+		RedisServer server;
+		CommandResult lenient = runCommand(eventbusExecutable(), with(common(server.url()),
+			{"--define", "eventbus.redis.onOutge=buffer", "health"}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(lenient.out + lenient.err, 0, lenient.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(lenient.err, contains(lenient.err,
+			"unknown configuration key eventbus.redis.onOutge (did you mean eventbus.redis.onOutage?)"));
+		CPPUNIT_ASSERT_MESSAGE(lenient.err, !contains(lenient.err, "eventbus.redis.url"));
+
+		CommandResult strict = runCommand(eventbusExecutable(), with(common(server.url()),
+			{"--define", "eventbus.redis.onOutge=buffer", "--define", "eventbus.config.strict=true", "health"}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(strict.out + strict.err, 78, strict.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(strict.err, contains(strict.err, "eventbus.redis.onOutge"));
+
+		CommandResult correct = runCommand(eventbusExecutable(), with(common(server.url()),
+			{"--define", "eventbus.redis.onOutage=fail", "--define", "eventbus.config.strict=true", "health"}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(correct.out + correct.err, 0, correct.exitCode);
 	}
 };
 

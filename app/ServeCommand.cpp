@@ -23,6 +23,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <deque>
+#include <list>
 #include <map>
 #include <cstdlib>
 #include <mutex>
@@ -87,9 +88,16 @@ public:
 private:
 	void poll()
 	{
+		// Each idle connection: when it was accepted, and its place in `order`
+		// (oldest first, for the cap and the timeout).
+		struct Idle
+		{
+			std::chrono::steady_clock::time_point since;
+			std::list<Poco::Net::Socket>::iterator place;
+		};
 		Poco::Net::PollSet pollSet;
-		std::map<Poco::Net::Socket, std::chrono::steady_clock::time_point> idle;
-		std::deque<Poco::Net::Socket> order; // oldest first, for the cap
+		std::map<Poco::Net::Socket, Idle> idle;
+		std::list<Poco::Net::Socket> order;
 		pollSet.add(_socket, Poco::Net::PollSet::POLL_READ);
 		const auto idleLimit = std::chrono::microseconds(_params->getTimeout().totalMicroseconds());
 		while (!_stopping)
@@ -112,8 +120,7 @@ private:
 					try
 					{
 						Poco::Net::StreamSocket connection = _socket.acceptConnection();
-						idle[connection] = now;
-						order.push_back(connection);
+						idle[connection] = Idle{now, order.insert(order.end(), connection)};
 						pollSet.add(connection, Poco::Net::PollSet::POLL_READ);
 					}
 					catch (Poco::Exception&)
@@ -122,21 +129,22 @@ private:
 					}
 					continue;
 				}
-				if (!idle.erase(entry.first)) continue;
+				auto it = idle.find(entry.first);
+				if (it == idle.end()) continue;
+				// Readable: a request (or the peer's close) arrived. Nothing
+				// here keeps a reference, so the worker's close is the last one.
+				order.erase(it->second.place);
+				idle.erase(it);
 				pollSet.remove(entry.first);
 				dispatch(Poco::Net::StreamSocket(entry.first));
 			}
-			// `order` may still hold sockets already dispatched; they are skipped here.
-			while (!order.empty() && (idle.size() > MaxIdleConnections || idle.count(order.front()) == 0
-				|| now - idle[order.front()] > idleLimit))
+			while (!order.empty() && (idle.size() > MaxIdleConnections || now - idle[order.front()].since > idleLimit))
 			{
 				Poco::Net::Socket oldest = order.front();
 				order.pop_front();
-				if (idle.erase(oldest))
-				{
-					pollSet.remove(oldest);
-					oldest.close();
-				}
+				idle.erase(oldest);
+				pollSet.remove(oldest);
+				oldest.close();
 			}
 		}
 		for (auto& entry : idle) Poco::Net::Socket(entry.first).close();

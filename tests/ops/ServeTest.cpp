@@ -9,6 +9,7 @@
 //
 #include "OpsSupport.h"
 #include "TestSupport.h"
+#include "eventbus/Transport.h"
 #include <Poco/File.h>
 #include <Poco/FileStream.h>
 #include <Poco/JSON/Object.h>
@@ -143,7 +144,7 @@ public:
 			CPPUNIT_ASSERT_MESSAGE(sample.name, startsWith(sample.name, "eventbus_"));
 
 		CPPUNIT_ASSERT_EQUAL(std::string("gauge"), exposition.types["eventbus_plugin_info"]);
-		auto info = exposition.find("eventbus_plugin_info", {{"transport", "memory"}, {"api_version", "1"}});
+		auto info = exposition.find("eventbus_plugin_info", {{"transport", "memory"}, {"api_version", std::to_string(EVENTBUS_PLUGIN_API_VERSION)}});
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), info.size());
 		CPPUNIT_ASSERT_EQUAL(1.0, info[0].value);
 		CPPUNIT_ASSERT_EQUAL(pluginDir() + "/libeventbus_memory.so",

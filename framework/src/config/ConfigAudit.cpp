@@ -136,17 +136,22 @@ void ConfigAudit::checkValues(const Poco::Util::AbstractConfiguration& config)
 
 std::vector<std::string> ConfigAudit::unknownKeys(const RecordingConfiguration& used)
 {
-	const std::vector<std::string> ignored = otherTransportNamespaces(used.inner());
 	std::vector<std::string> keys;
 	collectKeys(used.inner(), "eventbus", keys);
-	std::vector<std::string> unknown;
+	std::vector<std::string> unread;
 	for (const auto& key : keys)
 	{
 		if (used.isKnown(key)) continue;
 		if (std::find(FrameworkKeys.begin(), FrameworkKeys.end(), key) != FrameworkKeys.end()) continue;
-		if (std::any_of(ignored.begin(), ignored.end(), [&](const std::string& ns) { return startsWith(key, ns); }))
-			continue;
-		unknown.push_back(key);
+		unread.push_back(key);
+	}
+	if (unread.empty()) return unread; // the usual case: no need to look at the plugins
+	const std::vector<std::string> ignored = otherTransportNamespaces(used.inner());
+	std::vector<std::string> unknown;
+	for (const auto& key : unread)
+	{
+		if (std::none_of(ignored.begin(), ignored.end(), [&](const std::string& ns) { return startsWith(key, ns); }))
+			unknown.push_back(key);
 	}
 	std::sort(unknown.begin(), unknown.end());
 	return unknown;

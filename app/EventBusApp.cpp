@@ -393,9 +393,10 @@ int EventBusApp::main(const std::vector<std::string>& args)
 			&& verb != "serve" && !tenant)
 			throw Poco::InvalidArgumentException("unknown verb '" + verb + "' (verbs: " + Verbs + ")");
 		loadConfig();
-		// Before any value is used: a ${...} loop or an unset ${system.env.X}
-		// is a configuration error naming the key. Listing plugins needs none.
-		if (verb != "plugins") ConfigAudit::checkValues(config());
+		// Before a verb that starts a bus uses any value: a ${...} loop or an
+		// unset ${system.env.X} is a configuration error naming the key.
+		// (`plugins` and `tenant` read a few keys and need no bus.)
+		if (verb != "plugins" && !tenant) ConfigAudit::checkValues(config());
 		if (verb == "demo") return runDemo();
 		if (verb == "plugins") return runPlugins();
 		if (verb == "publish") return runPublish();

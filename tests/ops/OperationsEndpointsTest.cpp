@@ -133,7 +133,7 @@ public:
 		auto samples = e.find("eventbus_plugin_info");
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), samples.size());
 		CPPUNIT_ASSERT_EQUAL(info.pluginFile, samples[0].labels["file"]);
-		CPPUNIT_ASSERT_EQUAL(std::string("1"), samples[0].labels["api_version"]);
+		CPPUNIT_ASSERT_EQUAL(std::to_string(EVENTBUS_PLUGIN_API_VERSION), samples[0].labels["api_version"]);
 	}
 
 	void testOperationsGuideNamesEverySeries()

@@ -5,6 +5,7 @@
 #include "ServeCommand.h"
 #include "TenantCommand.h"
 #include "eventbus/CloudEventCodec.h"
+#include "eventbus/ConfigAudit.h"
 #include "eventbus/ConfigLoader.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/PluginHost.h"
@@ -13,13 +14,13 @@
 #include <Poco/File.h>
 #include <Poco/NumberParser.h>
 #include <Poco/Path.h>
-#include <Poco/StreamCopier.h>
 #include <Poco/StringTokenizer.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/OptionException.h>
 #include <Poco/Util/LoggingConfigurator.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -38,6 +39,27 @@ namespace eventbus {
 namespace {
 
 const char* const Verbs = "demo, plugins, publish, subscribe, health, serve, tenant";
+
+// How often `subscribe` repeats "waiting for transport".
+const std::chrono::seconds WaitingNoticeInterval(5);
+
+// Reads `in` to its end, but never more than `limit` + 1 bytes: a larger
+// payload is refused without holding all of it in memory.
+std::string readPayload(std::istream& in, std::size_t limit)
+{
+	std::string payload;
+	char buffer[65536];
+	while (payload.size() <= limit && in)
+	{
+		const std::size_t want = std::min(sizeof buffer, limit + 1 - payload.size());
+		in.read(buffer, static_cast<std::streamsize>(want));
+		payload.append(buffer, static_cast<std::size_t>(in.gcount()));
+	}
+	if (payload.size() > limit)
+		throw ValidationException("payload: standard input exceeds eventbus.maxPayloadBytes (" + std::to_string(limit)
+			+ " bytes); stopped reading there");
+	return payload;
+}
 
 // Blocks SIGINT/SIGTERM in every thread (call before any thread starts) and
 // lets one thread wait for them.
@@ -60,6 +82,80 @@ public:
 private:
 	sigset_t _set;
 };
+
+// Returned by the waits below when a termination signal ended them.
+const int ExitInterrupted = -1;
+
+// What the subscribe handler shares with the waiting thread.
+struct SubscriberState
+{
+	std::mutex mutex;
+	std::condition_variable arrived;
+	int received = 0;
+	bool outputClosed = false;
+};
+
+// Until the transport reports ready (for Redis: connected, and every
+// subscription confirmed by the server). EXIT_OK then; EXIT_UNAVAILABLE when
+// `deadline` passed first (with a timeout), ExitInterrupted on a signal.
+int waitForTransport(EventBus& bus, int timeoutSeconds, std::chrono::steady_clock::time_point deadline,
+	TerminationSignals& signals)
+{
+	auto nextNotice = std::chrono::steady_clock::now();
+	for (;;)
+	{
+		TransportHealth health = bus.health();
+		if (health.ready) return Poco::Util::Application::EXIT_OK;
+		const std::string reason = bus.redactor().redactText(health.reason, 1000);
+		const auto now = std::chrono::steady_clock::now();
+		if (timeoutSeconds > 0 && now >= deadline)
+		{
+			std::cerr << "eventbus: subscribe: transport unavailable: not ready after " << timeoutSeconds << " s: "
+			          << reason << std::endl;
+			return Poco::Util::Application::EXIT_UNAVAILABLE;
+		}
+		if (now >= nextNotice)
+		{
+			std::cerr << "eventbus: subscribe: waiting for transport: " << reason << std::endl;
+			nextNotice = now + WaitingNoticeInterval;
+		}
+		if (signals.wait(std::chrono::milliseconds(50))) return ExitInterrupted;
+	}
+}
+
+// Until `count` events arrived (0: until a signal), the deadline passed, or
+// stdout was closed.
+int waitForEvents(SubscriberState& state, int count, int timeoutSeconds,
+	std::chrono::steady_clock::time_point deadline, TerminationSignals& signals)
+{
+	for (;;)
+	{
+		{
+			std::unique_lock<std::mutex> lock(state.mutex);
+			if (state.outputClosed)
+			{
+				std::cerr << "eventbus: subscribe: standard output is closed after " << state.received
+				          << " events; stopping" << std::endl;
+				return Poco::Util::Application::EXIT_IOERR;
+			}
+			if (count > 0 && state.received >= count) return Poco::Util::Application::EXIT_OK;
+		}
+		if (timeoutSeconds > 0 && std::chrono::steady_clock::now() >= deadline)
+		{
+			std::lock_guard<std::mutex> lock(state.mutex);
+			std::cerr << "eventbus: subscribe: timed out after " << timeoutSeconds << " s with " << state.received
+			          << (count > 0 ? " of " + std::to_string(count) : std::string()) << " events" << std::endl;
+			return Poco::Util::Application::EXIT_TEMPFAIL;
+		}
+		// Wake on an event, a closed output, a signal, or every 50 ms for the deadline.
+		{
+			std::unique_lock<std::mutex> lock(state.mutex);
+			state.arrived.wait_for(lock, std::chrono::milliseconds(25),
+				[&]() { return state.outputClosed || (count > 0 && state.received >= count); });
+		}
+		if (signals.wait(std::chrono::milliseconds(25))) return Poco::Util::Application::EXIT_OK;
+	}
+}
 
 } // namespace
 
@@ -115,8 +211,10 @@ void EventBusApp::defineOptions(OptionSet& options)
 		.required(false).repeatable(false).argument("JSON"));
 	options.addOption(Option("correlation-id", "", "publish: correlation id (default: generated).")
 		.required(false).repeatable(false).argument("ID"));
+	options.addOption(Option("idempotency-key", "", "publish: a retry with the same key is delivered at most once.")
+		.required(false).repeatable(false).argument("KEY"));
 	options.addOption(Option("count", "n", "subscribe: exit 0 after N events.").required(false).repeatable(false).argument("N"));
-	options.addOption(Option("timeout", "", "subscribe: exit non-zero if the events have not arrived after S seconds.")
+	options.addOption(Option("timeout", "", "subscribe: exit non-zero if the transport is not ready or the events have not arrived after S seconds.")
 		.required(false).repeatable(false).argument("S"));
 	TenantCommand::defineOptions(options);
 }
@@ -150,7 +248,7 @@ void EventBusApp::usage() const
 	help.setHeader(std::string("A multi-tenant event bus. Verbs: ") + Verbs + ".\n"
 		"  demo       the bus end to end on the configured transport\n"
 		"  plugins    every file in the plugins folder, with its status\n"
-		"  publish    --tenant T --topic X [--payload JSON] [--correlation-id C]\n"
+		"  publish    --tenant T --topic X [--payload JSON] [--correlation-id C] [--idempotency-key K]\n"
 		"  subscribe  --tenant T|--all-tenants --topic X [--count N] [--timeout S]\n"
 		"  health     exit 0 only when the transport is ready\n"
 		"  serve      HTTP /health/live, /health/ready, /metrics on eventbus.http.address:eventbus.http.port\n"
@@ -174,6 +272,22 @@ std::string EventBusApp::requireOption(const std::string& name) const
 	if (it == _options.end())
 		throw Poco::Util::MissingOptionException("--" + name + " is required");
 	return it->second;
+}
+
+std::vector<std::string> EventBusApp::hostKeys()
+{
+	std::vector<std::string> keys = ServeCommand::keys();
+	keys.push_back("eventbus.demo.transport");
+	return keys;
+}
+
+std::unique_ptr<EventBus> EventBusApp::openBus()
+{
+	RecordingConfiguration::Ptr recorded(new RecordingConfiguration(config()));
+	recorded->declare(hostKeys());
+	std::unique_ptr<EventBus> bus(new EventBus(*recorded));
+	ConfigAudit::reportUnknownKeys(*recorded);
+	return bus;
 }
 
 int EventBusApp::intOption(const std::string& name, int defaultValue) const
@@ -208,11 +322,19 @@ int EventBusApp::fail(const std::exception& exc, const std::string& verb)
 {
 	int code = EXIT_SOFTWARE;
 	std::string kind = "error";
+	std::string hint;
 	if (dynamic_cast<const ValidationException*>(&exc)) { code = EXIT_DATAERR; kind = "refused"; }
 	else if (dynamic_cast<const PolicyException*>(&exc)) { code = EXIT_CONFIG; kind = "refused by policy"; }
 	else if (dynamic_cast<const ConfigException*>(&exc)) { code = EXIT_CONFIG; kind = "configuration error"; }
 	else if (dynamic_cast<const PluginException*>(&exc)) { code = EXIT_CONFIG; kind = "plugin error"; }
 	else if (dynamic_cast<const AccessDeniedException*>(&exc)) { code = EXIT_NOPERM; kind = "not permitted"; }
+	else if (dynamic_cast<const OutcomeUnknownException*>(&exc))
+	{
+		// Written but unconfirmed: it may have been delivered, so not "failed".
+		code = ExitOutcomeUnknown;
+		kind = "outcome unknown";
+		hint = "; retry with --idempotency-key to deduplicate";
+	}
 	else if (dynamic_cast<const TransportException*>(&exc)) { code = EXIT_UNAVAILABLE; kind = "transport unavailable"; }
 	else if (dynamic_cast<const Poco::Util::OptionException*>(&exc)
 		|| dynamic_cast<const Poco::InvalidArgumentException*>(&exc)) { code = EXIT_USAGE; kind = "usage"; }
@@ -239,7 +361,7 @@ int EventBusApp::fail(const std::exception& exc, const std::string& verb)
 		// An unreadable value (e.g. a reference loop) leaves the defaults.
 	}
 	const Redactor redactor(keys);
-	std::cerr << "eventbus: " << verb << ": " << kind << ": " << redactor.redactText(message, 1000) << std::endl;
+	std::cerr << "eventbus: " << verb << ": " << kind << ": " << redactor.redactText(message, 1000) << hint << std::endl;
 	return code;
 }
 
@@ -271,6 +393,10 @@ int EventBusApp::main(const std::vector<std::string>& args)
 			&& verb != "serve" && !tenant)
 			throw Poco::InvalidArgumentException("unknown verb '" + verb + "' (verbs: " + Verbs + ")");
 		loadConfig();
+		// Before a verb that starts a bus uses any value: a ${...} loop or an
+		// unset ${system.env.X} is a configuration error naming the key.
+		// (`plugins` and `tenant` read a few keys and need no bus.)
+		if (verb != "plugins" && !tenant) ConfigAudit::checkValues(config());
 		if (verb == "demo") return runDemo();
 		if (verb == "plugins") return runPlugins();
 		if (verb == "publish") return runPublish();
@@ -291,8 +417,8 @@ int EventBusApp::runDemo()
 	// unless eventbus.demo.transport names another; the env policy applies.
 	std::string transport = config().getString("eventbus.demo.transport", "memory");
 	config().setString("eventbus.transport", transport);
-	EventBus bus(config());
-	return eventbus::runDemo(bus, std::cout);
+	std::unique_ptr<EventBus> bus = openBus();
+	return eventbus::runDemo(*bus, std::cout);
 }
 
 int EventBusApp::runPlugins()
@@ -330,15 +456,20 @@ int EventBusApp::runPublish()
 {
 	std::string tenant = requireOption("tenant");
 	std::string topic = requireOption("topic");
+	PublishOptions options;
+	options.correlationId = option("correlation-id");
+	options.idempotencyKey = option("idempotency-key");
+	// The bus first: a payload piped in later goes out on a connection that is
+	// already up, and is read no further than eventbus.maxPayloadBytes.
+	std::unique_ptr<EventBus> bus = openBus();
 	std::string payload;
 	auto it = _options.find("payload");
 	if (it != _options.end()) payload = it->second;
-	else Poco::StreamCopier::copyToString(std::cin, payload);
-	EventBus bus(config());
-	Receipt receipt = bus.publish(topic, payload, tenant, option("correlation-id"));
+	else payload = readPayload(std::cin, bus->settings().maxPayloadBytes);
+	Receipt receipt = bus->publish(topic, payload, tenant, options);
 	std::cout << "{\"messageId\":\"" << receipt.messageId << "\",\"channel\":\"" << receipt.channel
 	          << "\",\"correlationId\":\"" << receipt.correlationId << "\"}" << std::endl;
-	bus.close();
+	bus->close();
 	return EXIT_OK;
 }
 
@@ -351,54 +482,40 @@ int EventBusApp::runSubscribe()
 	const int timeoutSeconds = intOption("timeout", 0);
 
 	TerminationSignals signals; // before the bus starts any thread
-	EventBus bus(config());
-	std::mutex mutex;
-	std::condition_variable arrived;
-	int received = 0;
-	SubscriptionToken token = bus.subscribe(topic,
+	std::unique_ptr<EventBus> bus = openBus();
+	SubscriberState state;
+	SubscriptionToken token = bus->subscribe(topic,
 		[&](const Event& event) {
 			std::string line = CloudEventCodec::encode(event);
-			std::lock_guard<std::mutex> lock(mutex);
-			if (count > 0 && received >= count) return;
+			std::lock_guard<std::mutex> lock(state.mutex);
+			if ((count > 0 && state.received >= count) || state.outputClosed) return;
+			// SIGPIPE is ignored: a reader that went away (`| head -n 1`)
+			// shows only as a failed write.
 			std::cout << line << std::endl;
-			++received;
-			arrived.notify_all();
+			if (!std::cout) state.outputClosed = true;
+			else ++state.received;
+			state.arrived.notify_all();
 		},
 		allTenants ? TenantScope::allTenants() : TenantScope::tenant(tenant));
-	std::cerr << "subscribed " << (allTenants ? "all tenants of " + topic : bus.channelFor(tenant, topic)) << std::endl;
 
 	const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
-	int code = EXIT_OK;
-	for (;;)
+	int code = waitForTransport(*bus, timeoutSeconds, deadline, signals);
+	if (code == EXIT_OK)
 	{
-		{
-			std::unique_lock<std::mutex> lock(mutex);
-			if (count > 0 && received >= count) break;
-		}
-		if (timeoutSeconds > 0 && std::chrono::steady_clock::now() >= deadline)
-		{
-			std::lock_guard<std::mutex> lock(mutex);
-			std::cerr << "eventbus: subscribe: timed out after " << timeoutSeconds << " s with " << received
-			          << (count > 0 ? " of " + std::to_string(count) : std::string()) << " events" << std::endl;
-			code = EXIT_TEMPFAIL;
-			break;
-		}
-		// Wake on an event, a signal, or every 50 ms to check the deadline.
-		{
-			std::unique_lock<std::mutex> lock(mutex);
-			arrived.wait_for(lock, std::chrono::milliseconds(25),
-				[&]() { return count > 0 && received >= count; });
-		}
-		if (signals.wait(std::chrono::milliseconds(25))) break;
+		// Only now is the subscription active: a script may publish once it reads this.
+		std::cerr << "subscribed " << (allTenants ? "all tenants of " + topic : bus->channelFor(tenant, topic)) << std::endl;
+		code = waitForEvents(state, count, timeoutSeconds, deadline, signals);
 	}
-	bus.unsubscribe(token);
-	bus.close();
+	else if (code == ExitInterrupted) code = EXIT_OK;
+	bus->unsubscribe(token);
+	bus->close();
 	return code;
 }
 
 int EventBusApp::runServe()
 {
-	ServeCommand serve(config(), startTime()); // blocks the termination signals before any thread starts
+	// Blocks the termination signals before any thread starts.
+	ServeCommand serve(config(), startTime(), hostKeys());
 	serve.start(std::cerr);
 	waitForTerminationRequest();
 	return serve.stop();
@@ -406,11 +523,11 @@ int EventBusApp::runServe()
 
 int EventBusApp::runHealth()
 {
-	EventBus bus(config());
-	TransportHealth health = bus.health();
-	std::cout << (health.ready ? "ready" : "not ready") << ": transport " << bus.settings().transport
-	          << " (env " << bus.settings().env << "): " << health.reason << std::endl;
-	bus.close();
+	std::unique_ptr<EventBus> bus = openBus();
+	TransportHealth health = bus->health();
+	std::cout << (health.ready ? "ready" : "not ready") << ": transport " << bus->settings().transport
+	          << " (env " << bus->settings().env << "): " << health.reason << std::endl;
+	bus->close();
 	return health.ready ? EXIT_OK : EXIT_UNAVAILABLE;
 }
 

@@ -17,6 +17,14 @@ namespace eventbus {
 class EventBusApp: public Poco::Util::ServerApplication
 {
 public:
+	/// Exit code of a publish written to the transport but not confirmed
+	/// (OutcomeUnknownException): it may have been delivered (EX_PROTOCOL).
+	static constexpr int ExitOutcomeUnknown = 76;
+
+	/// The eventbus.* keys this executable reads itself, whatever the verb
+	/// (a configuration file serves every verb).
+	static std::vector<std::string> hostKeys();
+
 	EventBusApp();
 
 	/// Processes the options. With `--daemon` (serve), option processing is
@@ -41,6 +49,10 @@ private:
 	std::string option(const std::string& name, const std::string& defaultValue = "") const;
 	int intOption(const std::string& name, int defaultValue) const;
 	std::string requireOption(const std::string& name) const;
+	/// The bus on the application's configuration; warns about (or, strict,
+	/// refuses) eventbus.* keys that neither the bus, its transport nor this
+	/// executable reads.
+	std::unique_ptr<EventBus> openBus();
 
 	int runPlugins();
 	int runPublish();

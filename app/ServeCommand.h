@@ -8,8 +8,6 @@
 
 #include "OperationsEndpoints.h"
 #include "eventbus/EventBus.h"
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/ThreadPool.h>
 #include <Poco/Timestamp.h>
 #include <Poco/AutoPtr.h>
 #include <Poco/Util/AbstractConfiguration.h>
@@ -17,8 +15,11 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace eventbus {
+
+class OperationsServer; // ServeCommand.cpp
 
 /// Keys (besides the bus's own):
 ///   eventbus.http.address            bind address (default 127.0.0.1)
@@ -27,24 +28,37 @@ namespace eventbus {
 ///                                    (default eventbus.delivery.drainTimeoutMs + 2000)
 /// A relative eventbus.plugins.path is taken relative to ${application.dir}
 /// (a daemon runs in /).
+///
+/// An open connection that has not sent a request holds no server thread:
+/// one poller watches every idle connection (up to 1024, the oldest closed
+/// first; each for at most 5 s) and hands a connection to one of 4 workers
+/// only once its request starts to arrive. One request per connection.
 class ServeCommand
 {
 public:
 	/// Blocks SIGINT, SIGTERM and SIGQUIT in the calling thread, so that every
 	/// thread started afterwards inherits the mask and only the thread waiting
 	/// in ServerApplication::waitForTerminationRequest() receives them.
-	ServeCommand(Poco::Util::AbstractConfiguration& config, const Poco::Timestamp& processStart);
+	/// `hostKeys`: eventbus.* keys the host reads elsewhere, known to the
+	/// configuration audit besides keys().
+	ServeCommand(Poco::Util::AbstractConfiguration& config, const Poco::Timestamp& processStart,
+		std::vector<std::string> hostKeys = {});
+
+	/// The keys listed above.
+	static std::vector<std::string> keys();
 	~ServeCommand();
 
 	ServeCommand(const ServeCommand&) = delete;
 	ServeCommand& operator=(const ServeCommand&) = delete;
 
-	/// Builds the bus, binds and starts the HTTP server and writes
+	/// Builds the bus (warning about, or with eventbus.config.strict refusing,
+	/// keys nobody reads), binds and starts the HTTP server and writes
 	/// "listening on ADDRESS:PORT" to `out`. Throws ConfigException naming a bad
 	/// key, the bus's exceptions, or Poco::Net exceptions when it cannot bind.
 	void start(std::ostream& out);
 
-	/// Stops accepting connections, lets the current requests finish, then
+	/// Stops accepting connections, closes the idle ones, lets the requests
+	/// being answered finish, then
 	/// closes the bus (draining in-flight deliveries), all within
 	/// eventbus.serve.shutdownTimeoutMs. Returns the exit code: 0, or
 	/// EXIT_SOFTWARE (70) when the deadline passed. Idempotent.
@@ -56,10 +70,10 @@ public:
 private:
 	Poco::Util::AbstractConfiguration& _config;
 	Poco::Timestamp _processStart;
+	std::vector<std::string> _hostKeys;
 	Poco::AutoPtr<Poco::Util::LayeredConfiguration> _busConfig;
 	std::unique_ptr<EventBus> _bus;
-	std::unique_ptr<Poco::ThreadPool> _threads;
-	std::unique_ptr<Poco::Net::HTTPServer> _server;
+	std::unique_ptr<OperationsServer> _server;
 	unsigned short _port = 0;
 	int _shutdownTimeoutMs = 0;
 	bool _stopped = false;

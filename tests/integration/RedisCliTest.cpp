@@ -15,7 +15,9 @@
 #include <Poco/StreamCopier.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <memory>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 using namespace eventbus;
 using namespace eventbus::test;
@@ -125,6 +127,12 @@ class RedisCliTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testSubscriberProcessReceivesEventsOfSeparatePublisherProcesses);
 	CPPUNIT_TEST(testPublishExitsNonZeroNamingTheServerWhenRedisIsDown);
 	CPPUNIT_TEST(testHealthExitsZeroOnlyWhenRedisAnswers);
+	CPPUNIT_TEST(testRetriedPublishWithTheSameIdempotencyKeyIsDeliveredOnce);
+	CPPUNIT_TEST(testPublishUnansweredByAStoppedServerExitsOutcomeUnknown);
+	CPPUNIT_TEST(testSubscriberExitsWhenTheReaderOfItsOutputGoesAway);
+	CPPUNIT_TEST(testSubscriberSaysSubscribedOnlyOnceRedisIsUp);
+	CPPUNIT_TEST(testSubscriberGivesUpAtItsTimeoutWhileRedisIsDown);
+	CPPUNIT_TEST(testMisspeltRedisKeyIsWarnedAboutAndRefusedWhenStrict);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -182,6 +190,191 @@ public:
 		CommandResult down = runCommand(eventbusExecutable(), with(common(server.url()), {"health"}));
 		CPPUNIT_ASSERT_MESSAGE(down.out + down.err, down.exitCode != 0);
 		CPPUNIT_ASSERT_MESSAGE(down.out, contains(down.out, server.endpoint()));
+	}
+
+	void testRetriedPublishWithTheSameIdempotencyKeyIsDeliveredOnce()
+	{
+		RedisServer server;
+		Child subscriber(eventbusExecutable(), with(common(server.url()),
+			{"subscribe", "--tenant", "acme", "--topic", "orders.created", "--count", "2", "--timeout", "20"}));
+		CPPUNIT_ASSERT_MESSAGE(subscriber.err(),
+			waitUntil([&]() { return contains(subscriber.err(), "subscribed "); }, std::chrono::milliseconds(15000)));
+		// A retry of the same logical publish, then another event to know when to stop.
+		const std::vector<std::pair<std::string, std::string>> publishes{
+			{"order-1", R"({"orderId":1})"}, {"order-1", R"({"orderId":1})"}, {"order-2", R"({"orderId":2})"}};
+		for (const auto& p : publishes)
+		{
+			CommandResult published = runCommand(eventbusExecutable(), with(common(server.url()),
+				{"publish", "--tenant", "acme", "--topic", "orders.created", "--idempotency-key", p.first,
+					"--payload", p.second}));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(published.err, 0, published.exitCode);
+		}
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(subscriber.err(), 0, subscriber.waitExit(std::chrono::milliseconds(20000)));
+		const std::vector<std::string> events = lines(subscriber.out());
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(subscriber.out(), std::size_t(2), events.size());
+		Poco::JSON::Parser parser;
+		auto first = parser.parse(events[0]).extract<Poco::JSON::Object::Ptr>();
+		parser.reset();
+		auto second = parser.parse(events[1]).extract<Poco::JSON::Object::Ptr>();
+		CPPUNIT_ASSERT_EQUAL(1, first->getObject("data")->getValue<int>("orderId"));
+		CPPUNIT_ASSERT_EQUAL(std::string("order-1"), first->getValue<std::string>("idempotencykey"));
+		CPPUNIT_ASSERT_EQUAL(2, second->getObject("data")->getValue<int>("orderId"));
+	}
+
+	void testPublishUnansweredByAStoppedServerExitsOutcomeUnknown()
+	{
+		// The payload comes from stdin once the publisher is connected; then
+		// the server stops answering: the PUBLISH is written, its reply never comes.
+		RedisServer server;
+		Poco::Pipe in, out, err;
+		Poco::ProcessHandle publisher = Poco::Process::launch(eventbusExecutable(), with(common(server.url()),
+			{"publish", "--tenant", "acme", "--topic", "orders.created"}), &in, &out, &err);
+		CPPUNIT_ASSERT_MESSAGE("the publisher connected",
+			waitUntil([&]() { return server.info("connected_clients") >= 2; }, std::chrono::milliseconds(10000)));
+		server.pause();
+		const std::string payload = R"({"orderId":1})";
+		in.writeBytes(payload.data(), static_cast<int>(payload.size()));
+		in.close(Poco::Pipe::CLOSE_WRITE);
+		int code = -1;
+		waitUntil([&]() { return (code = publisher.tryWait()) != -1; }, std::chrono::milliseconds(15000));
+		if (code == -1)
+		{
+			Poco::Process::kill(publisher);
+			publisher.wait();
+		}
+		std::string errText;
+		Poco::PipeInputStream errStream(err);
+		Poco::StreamCopier::copyToString(errStream, errText);
+		server.resume();
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(errText, 76, code);
+		CPPUNIT_ASSERT_MESSAGE(errText, contains(errText, "outcome unknown"));
+		CPPUNIT_ASSERT_MESSAGE(errText, contains(errText, "--idempotency-key"));
+	}
+
+	void testSubscriberExitsWhenTheReaderOfItsOutputGoesAway()
+	{
+		// `eventbus subscribe ... | head -n 1`
+		RedisServer server;
+		Poco::Pipe out, err;
+		Poco::ProcessHandle subscriber = Poco::Process::launch(eventbusExecutable(), with(common(server.url()),
+			{"subscribe", "--tenant", "acme", "--topic", "orders.created"}), nullptr, &out, &err);
+		std::mutex mutex;
+		std::string errText;
+		std::thread errReader([&]() {
+			char buffer[1024];
+			int n;
+			while ((n = err.readBytes(buffer, sizeof buffer)) > 0)
+			{
+				std::lock_guard<std::mutex> lock(mutex);
+				errText.append(buffer, static_cast<std::size_t>(n));
+			}
+		});
+		auto errSoFar = [&]() {
+			std::lock_guard<std::mutex> lock(mutex);
+			return errText;
+		};
+		int code = -1;
+		auto publish = [&]() {
+			return runCommand(eventbusExecutable(), with(common(server.url()),
+				{"publish", "--tenant", "acme", "--topic", "orders.created", "--payload", R"({"orderId":1})"}));
+		};
+		// Nothing may throw past the reader thread.
+		std::string failure;
+		bool subscribed = false;
+		std::string firstLine;
+		CommandResult firstPublish;
+		try
+		{
+		subscribed = waitUntil([&]() { return contains(errSoFar(), "subscribed "); },
+			std::chrono::milliseconds(15000));
+		if (subscribed)
+		{
+			firstPublish = publish();
+			char c;
+			while (out.readBytes(&c, 1) == 1 && c != '\n') firstLine += c;
+			out.close(Poco::Pipe::CLOSE_READ); // head exits
+			// The next event's write fails; each publish gives it one.
+			waitUntil([&]() {
+				publish();
+				return (code = subscriber.tryWait()) != -1;
+			}, std::chrono::milliseconds(15000));
+		}
+		}
+		catch (std::exception& exc)
+		{
+			failure = exc.what();
+		}
+		if (code == -1)
+		{
+			Poco::Process::kill(subscriber);
+			subscriber.wait(); // tryWait() already reaped it otherwise
+		}
+		errReader.join();
+		CPPUNIT_ASSERT_EQUAL(std::string(), failure);
+		CPPUNIT_ASSERT_MESSAGE(errText, subscribed);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(firstPublish.err, 0, firstPublish.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(firstLine, contains(firstLine, "orderId"));
+		CPPUNIT_ASSERT_MESSAGE("still running after its reader went away; stderr: " + errText, code != -1);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(errText, 74, code); // EX_IOERR
+		CPPUNIT_ASSERT_MESSAGE(errText, contains(errText, "standard output"));
+	}
+
+	void testSubscriberSaysSubscribedOnlyOnceRedisIsUp()
+	{
+		RedisServer server;
+		server.kill();
+		Child subscriber(eventbusExecutable(), with(common(server.url()),
+			{"subscribe", "--tenant", "acme", "--topic", "orders.created", "--count", "1", "--timeout", "30"}));
+		CPPUNIT_ASSERT_MESSAGE(subscriber.err(),
+			waitUntil([&]() { return contains(subscriber.err(), "waiting for transport: "); },
+				std::chrono::milliseconds(10000)));
+		CPPUNIT_ASSERT_MESSAGE(subscriber.err(), contains(subscriber.err(), server.endpoint()));
+		CPPUNIT_ASSERT_MESSAGE(subscriber.err(), !contains(subscriber.err(), "subscribed "));
+
+		server.restart();
+		CPPUNIT_ASSERT_MESSAGE(subscriber.err(),
+			waitUntil([&]() { return contains(subscriber.err(), "subscribed c2pro.production.acme.orders.created"); },
+				std::chrono::milliseconds(20000)));
+		// What a script publishes right after the line arrives.
+		CommandResult published = runCommand(eventbusExecutable(), with(common(server.url()),
+			{"publish", "--tenant", "acme", "--topic", "orders.created", "--payload", R"({"orderId":7})"}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(published.err, 0, published.exitCode);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(subscriber.err(), 0, subscriber.waitExit(std::chrono::milliseconds(20000)));
+		CPPUNIT_ASSERT_MESSAGE(subscriber.out(), contains(subscriber.out(), R"("orderId":7)"));
+	}
+
+	void testSubscriberGivesUpAtItsTimeoutWhileRedisIsDown()
+	{
+		RedisServer server;
+		server.kill();
+		Child subscriber(eventbusExecutable(), with(common(server.url()),
+			{"subscribe", "--tenant", "acme", "--topic", "orders.created", "--timeout", "2"}));
+		const int code = subscriber.waitExit(std::chrono::milliseconds(15000));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(subscriber.err(), 69, code); // EX_UNAVAILABLE
+		CPPUNIT_ASSERT_MESSAGE(subscriber.err(), contains(subscriber.err(), "not ready after 2 s"));
+		CPPUNIT_ASSERT_MESSAGE(subscriber.err(), contains(subscriber.err(), server.endpoint()));
+		CPPUNIT_ASSERT_MESSAGE(subscriber.err(), !contains(subscriber.err(), "subscribed "));
+	}
+
+	void testMisspeltRedisKeyIsWarnedAboutAndRefusedWhenStrict()
+	{
+		// Keys the redis plugin reads are known without the framework listing them.
+		RedisServer server;
+		CommandResult lenient = runCommand(eventbusExecutable(), with(common(server.url()),
+			{"--define", "eventbus.redis.onOutge=buffer", "health"}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(lenient.out + lenient.err, 0, lenient.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(lenient.err, contains(lenient.err,
+			"unknown configuration key eventbus.redis.onOutge (did you mean eventbus.redis.onOutage?)"));
+		CPPUNIT_ASSERT_MESSAGE(lenient.err, !contains(lenient.err, "eventbus.redis.url"));
+
+		CommandResult strict = runCommand(eventbusExecutable(), with(common(server.url()),
+			{"--define", "eventbus.redis.onOutge=buffer", "--define", "eventbus.config.strict=true", "health"}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(strict.out + strict.err, 78, strict.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(strict.err, contains(strict.err, "eventbus.redis.onOutge"));
+
+		CommandResult correct = runCommand(eventbusExecutable(), with(common(server.url()),
+			{"--define", "eventbus.redis.onOutage=fail", "--define", "eventbus.config.strict=true", "health"}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(correct.out + correct.err, 0, correct.exitCode);
 	}
 };
 

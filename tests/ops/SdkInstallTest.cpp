@@ -24,6 +24,9 @@ using namespace eventbus::test;
 
 namespace {
 
+// What `eventbus plugins` prints in its API column for a plugin of this build.
+const std::string ApiVersion = std::to_string(EVENTBUS_PLUGIN_API_VERSION);
+
 const std::string Work = EVENTBUS_OPS_WORK_DIR;
 const std::string Prefix = Work + "/prefix";
 const std::string SkeletonBuild = Work + "/skeleton-build";
@@ -135,7 +138,7 @@ public:
 		// ${application.dir}../lib/eventbus/plugins.
 		CPPUNIT_ASSERT_MESSAGE(plugins.out,
 			plugins.out.find("plugins folder: " + Prefix + "/bin/../lib/eventbus/plugins") != std::string::npos);
-		CPPUNIT_ASSERT(std::regex_search(plugins.out, std::regex("libeventbus_memory\\.so +memory +" + std::to_string(EVENTBUS_PLUGIN_API_VERSION) + " +ok")));
+		CPPUNIT_ASSERT(std::regex_search(plugins.out, std::regex("libeventbus_memory\\.so +memory +" + ApiVersion + " +ok")));
 		CommandResult demo = installedEventbus({"demo"});
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(describe(demo), 0, demo.exitCode);
 	}
@@ -161,7 +164,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(describe(plugins), 0, plugins.exitCode);
 		CPPUNIT_ASSERT_MESSAGE(plugins.out,
 			std::regex_search(plugins.out, std::regex("libeventbus_skeleton\\.so +skeleton +"
-				+ std::to_string(EVENTBUS_PLUGIN_API_VERSION) + " +ok\n  capability skeleton/tenant-access\n")));
+				+ ApiVersion + " +ok\n  capability skeleton/tenant-access\n")));
 
 		// Its capability, found beside the transport, makes `tenant` work for it.
 		CommandResult tenant = installedEventbus({"--env", "local", "--define", "eventbus.transport=skeleton", "tenant", "provision",

@@ -9,13 +9,17 @@
 //
 #include "OpsSupport.h"
 #include "TestSupport.h"
+#include "eventbus/Transport.h"
 #include <Poco/File.h>
 #include <Poco/FileStream.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/Path.h>
 #include <Poco/Timestamp.h>
 #include <cppunit/extensions/HelperMacros.h>
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <climits>
@@ -59,6 +63,20 @@ bool processGone(pid_t pid)
 	return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
 }
 
+// Connections that never send a byte.
+std::vector<Poco::Net::StreamSocket> idleConnections(unsigned short port, int count)
+{
+	std::vector<Poco::Net::StreamSocket> sockets;
+	for (int i = 0; i < count; ++i)
+		sockets.emplace_back(Poco::Net::SocketAddress("127.0.0.1", port));
+	return sockets;
+}
+
+long long millisecondsSince(std::chrono::steady_clock::time_point start)
+{
+	return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
 bool startsWith(const std::string& text, const std::string& prefix)
 {
 	return text.compare(0, prefix.size(), prefix) == 0;
@@ -74,6 +92,8 @@ class ServeTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testUnknownPathIs404AndOtherMethodIs405);
 	CPPUNIT_TEST(testSigtermStopsWithExitZero);
 	CPPUNIT_TEST(testSigintStopsWithExitZero);
+	CPPUNIT_TEST(testLivenessAnswersFastWithAHundredIdleConnectionsOpen);
+	CPPUNIT_TEST(testSigtermStopsWithinASecondWithIdleConnectionsOpen);
 	CPPUNIT_TEST(testDaemonRunsDetachedFromRootAndStopsOnSigterm);
 	CPPUNIT_TEST(testInvalidPortIsAConfigurationError);
 	CPPUNIT_TEST(testReadinessFollowsRedisDownAndUp);
@@ -168,6 +188,45 @@ public:
 	void testSigintStopsWithExitZero()
 	{
 		stopsCleanlyOn(SIGINT);
+	}
+
+	void testLivenessAnswersFastWithAHundredIdleConnectionsOpen()
+	{
+		ChildProcess serve(eventbusExecutable(), serveArgs());
+		unsigned short port = serve.waitForListening();
+		CPPUNIT_ASSERT_MESSAGE(serve.err(), port != 0);
+		std::vector<Poco::Net::StreamSocket> idle = idleConnections(port, 100);
+		// The best of a few tries, so that one scheduling hiccup of a loaded
+		// machine does not count; a server thread held by an idle connection
+		// makes every try take seconds or fail.
+		long long best = 1000000;
+		for (int i = 0; i < 5; ++i)
+		{
+			const auto start = std::chrono::steady_clock::now();
+			HttpResult live = httpRequest(port, "GET", "/health/live");
+			const long long ms = millisecondsSince(start);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE("try " + std::to_string(i) + " after " + std::to_string(ms) + " ms", 200, live.status);
+			CPPUNIT_ASSERT_MESSAGE(std::to_string(ms) + " ms", ms < 1000);
+			best = std::min(best, ms);
+		}
+		CPPUNIT_ASSERT_MESSAGE("fastest /health/live took " + std::to_string(best) + " ms", best < 100);
+	}
+
+	void testSigtermStopsWithinASecondWithIdleConnectionsOpen()
+	{
+		ChildProcess serve(eventbusExecutable(), serveArgs());
+		unsigned short port = serve.waitForListening();
+		CPPUNIT_ASSERT_MESSAGE(serve.err(), port != 0);
+		// More than the server has threads, fewer than would refuse new connections.
+		std::vector<Poco::Net::StreamSocket> idle = idleConnections(port, 10);
+		CPPUNIT_ASSERT_EQUAL(200, httpRequest(port, "GET", "/health/live").status);
+		const auto start = std::chrono::steady_clock::now();
+		serve.signal(SIGTERM);
+		int code = -1;
+		CPPUNIT_ASSERT_MESSAGE("exited", serve.waitExit(code, StopDeadline));
+		const long long ms = millisecondsSince(start);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(serve.err(), 0, code);
+		CPPUNIT_ASSERT_MESSAGE("stopping took " + std::to_string(ms) + " ms", ms < 1000);
 	}
 
 	void testDaemonRunsDetachedFromRootAndStopsOnSigterm()

@@ -3,12 +3,15 @@
 // ConfigLoaderTest.cpp
 //
 // The layered configuration: a base file by extension, its env overlay,
-// --define overrides, ${system.env.NAME} secrets, env selection; and the
+// --define overrides, ${system.env.NAME} secrets (an unset one named with
+// its key), a ${...} loop named with its key, env selection; and the
 // configuration files shipped in config/.
 //
 #include "UnitSupport.h"
 #include "eventbus/BusSettings.h"
+#include "eventbus/ConfigAudit.h"
 #include "eventbus/ConfigLoader.h"
+#include "eventbus/EventBus.h"
 #include "eventbus/Exceptions.h"
 #include <Poco/File.h>
 #include <Poco/FileStream.h>
@@ -96,6 +99,11 @@ class ConfigLoaderTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testInvalidEnvIsRefused);
 	CPPUNIT_TEST(testSystemEnvReferenceExpandsInApplicationConfig);
 	CPPUNIT_TEST(testSystemEnvReferenceExpands);
+	CPPUNIT_TEST(testUnsetEnvironmentVariableIsNamedWithItsKey);
+	CPPUNIT_TEST(testBusRefusesAValueWithAnUnsetEnvironmentVariable);
+	CPPUNIT_TEST(testCircularReferenceIsAConfigErrorNamingTheKey);
+	CPPUNIT_TEST(testBusRefusesACircularReference);
+	CPPUNIT_TEST(testExpandableValuesPassTheCheck);
 	CPPUNIT_TEST(testChooseEnvPrefersExplicit);
 	CPPUNIT_TEST(testChooseEnvReadsEventbusEnv);
 	CPPUNIT_TEST(testChooseEnvDefaultsToLocal);
@@ -266,6 +274,64 @@ public:
 		LayeredConfiguration& config = *layers;
 		ConfigLoader::load(config, base, "test");
 		CPPUNIT_ASSERT_EQUAL(std::string("redis://user:s3cret-value@h:1"), config.getString("eventbus.redis.url"));
+	}
+
+	void testUnsetEnvironmentVariableIsNamedWithItsKey()
+	{
+		ScopedEnv unset("EVENTBUS_UNIT_UNSET_URL", nullptr);
+		const std::string base = write("eventbus.properties",
+			"eventbus.transport = redis\neventbus.redis.url = ${system.env.EVENTBUS_UNIT_UNSET_URL}\n");
+		Poco::AutoPtr<LayeredConfiguration> layers(new LayeredConfiguration);
+		ConfigLoader::load(*layers, base, "production");
+		const std::string msg = expectThrow<ConfigException>([&] { ConfigAudit::checkValues(*layers); });
+		CPPUNIT_ASSERT_EQUAL(std::string("eventbus.redis.url: environment variable EVENTBUS_UNIT_UNSET_URL is not set"), msg);
+	}
+
+	void testBusRefusesAValueWithAnUnsetEnvironmentVariable()
+	{
+		ScopedEnv unset("EVENTBUS_UNIT_UNSET_SOURCE", nullptr);
+		const std::string base = write("eventbus.properties",
+			"eventbus.transport = memory\neventbus.source = /app/${system.env.EVENTBUS_UNIT_UNSET_SOURCE}\n"
+			"eventbus.plugins.path = " + pluginDir() + "\n");
+		Poco::AutoPtr<LayeredConfiguration> layers(new LayeredConfiguration);
+		ConfigLoader::load(*layers, base, "test");
+		const std::string msg = expectThrow<ConfigException>([&] { EventBus bus(*layers); });
+		CPPUNIT_ASSERT_EQUAL(std::string("eventbus.source: environment variable EVENTBUS_UNIT_UNSET_SOURCE is not set"), msg);
+	}
+
+	void testCircularReferenceIsAConfigErrorNamingTheKey()
+	{
+		const std::string base = write("eventbus.properties",
+			"eventbus.transport = memory\neventbus.source = ${eventbus.channel.prefix}\n"
+			"eventbus.channel.prefix = ${eventbus.source}\n");
+		Poco::AutoPtr<LayeredConfiguration> layers(new LayeredConfiguration);
+		ConfigLoader::load(*layers, base, "test");
+		const std::string msg = expectThrow<ConfigException>([&] { ConfigAudit::checkValues(*layers); });
+		CPPUNIT_ASSERT_MESSAGE(msg, startsWith(msg, "eventbus.channel.prefix: ") || startsWith(msg, "eventbus.source: "));
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "loop"));
+	}
+
+	void testBusRefusesACircularReference()
+	{
+		const std::string base = write("eventbus.properties",
+			"eventbus.transport = memory\neventbus.plugins.path = " + pluginDir() + "\n"
+			"eventbus.metrics.tenantLabel = ${eventbus.metrics.tenantLabel}\n");
+		Poco::AutoPtr<LayeredConfiguration> layers(new LayeredConfiguration);
+		ConfigLoader::load(*layers, base, "test");
+		const std::string msg = expectThrow<ConfigException>([&] { EventBus bus(*layers); });
+		CPPUNIT_ASSERT_MESSAGE(msg, startsWith(msg, "eventbus.metrics.tenantLabel: "));
+	}
+
+	void testExpandableValuesPassTheCheck()
+	{
+		ScopedEnv secret("EVENTBUS_UNIT_SECRET", "s3cret-value");
+		const std::string base = write("eventbus.properties",
+			"eventbus.redis.url = redis://user:${system.env.EVENTBUS_UNIT_SECRET}@h:1\n"
+			"eventbus.source = /${eventbus.channel.prefix}\neventbus.channel.prefix = c2pro\n");
+		Poco::AutoPtr<LayeredConfiguration> layers(new LayeredConfiguration);
+		ConfigLoader::load(*layers, base, "test");
+		ConfigAudit::checkValues(*layers);
+		CPPUNIT_ASSERT_EQUAL(std::string("/c2pro"), layers->getString("eventbus.source"));
 	}
 
 	void testChooseEnvPrefersExplicit()

@@ -33,7 +33,9 @@ public:
 	static std::string overlayPath(const std::string& base, const std::string& env);
 
 	/// Adds `base` and, when present, its overlay for `env` to `config`, then
-	/// the defines (which win), and sets eventbus.env. Validates the env name.
+	/// the defines (which win), and sets eventbus.env. Validates the env name;
+	/// the values are checked when a bus starts (ConfigAudit::checkValues),
+	/// or earlier by a host that calls it.
 	static void load(Poco::Util::LayeredConfiguration& config, const std::string& base,
 		const std::string& env, const std::map<std::string, std::string>& defines = {});
 

@@ -7,6 +7,7 @@
 //
 #include "EventBusImpl.h"
 #include "eventbus/CloudEventCodec.h"
+#include "eventbus/ConfigAudit.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Names.h"
 #include "eventbus/PluginHost.h"
@@ -54,20 +55,45 @@ void EventBus::Impl::onGap(const std::string& name, const std::string& reason)
 	}
 }
 
-EventBus::EventBus(const Poco::Util::AbstractConfiguration& config)
+namespace {
+
+// Unknown keys are known only once the transport has read its own; a strict
+// refusal then stops what already started.
+void finishAudit(EventBus& bus, const ConfigAudit& audit)
 {
+	try
+	{
+		audit.finish();
+	}
+	catch (...)
+	{
+		bus.close();
+		throw;
+	}
+}
+
+} // namespace
+
+EventBus::EventBus(const Poco::Util::AbstractConfiguration& rawConfig)
+{
+	ConfigAudit audit(rawConfig); // records what the bus and its transport read
+	const Poco::Util::AbstractConfiguration& config = audit.config();
 	BusSettings settings = BusSettings::fromConfig(config);
 	std::shared_ptr<Transport> transport = PluginHost::instance().create(settings.pluginsPath, settings.transport,
 		settings.pluginsStrictModes);
 	_impl = std::make_shared<Impl>(settings);
 	_impl->start(config, std::move(transport));
+	finishAudit(*this, audit);
 }
 
-EventBus::EventBus(const Poco::Util::AbstractConfiguration& config, std::shared_ptr<Transport> transport)
+EventBus::EventBus(const Poco::Util::AbstractConfiguration& rawConfig, std::shared_ptr<Transport> transport)
 {
 	if (!transport) throw Poco::InvalidArgumentException("transport must not be null");
+	ConfigAudit audit(rawConfig);
+	const Poco::Util::AbstractConfiguration& config = audit.config();
 	_impl = std::make_shared<Impl>(BusSettings::fromConfig(config));
 	_impl->start(config, std::move(transport));
+	finishAudit(*this, audit);
 }
 
 EventBus::~EventBus()

@@ -1,6 +1,8 @@
 //
 // BusSettings.cpp
 //
+// The framework's own eventbus.* keys, read and validated.
+//
 #include "eventbus/BusSettings.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Names.h"

@@ -1,6 +1,8 @@
 //
 // ConfigLoader.cpp
 //
+// The layered configuration of an env: base file, overlay, defines.
+//
 #include "eventbus/ConfigLoader.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Names.h"

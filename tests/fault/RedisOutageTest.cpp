@@ -8,6 +8,7 @@
 // is back, and refuses (and counts) what does not fit. A write to a dead
 // server never raises SIGPIPE.
 //
+#include "RedisBusFixture.h"
 #include "RedisServer.h"
 #include "TestSupport.h"
 #include "eventbus/EventBus.h"
@@ -25,14 +26,9 @@ namespace {
 
 const std::string Topic = "orders.created";
 
-std::string numbered(int n)
-{
-	return R"({"n":)" + std::to_string(n) + "}";
-}
-
 } // namespace
 
-class RedisOutageTest : public CppUnit::TestFixture
+class RedisOutageTest : public RedisBusFixture
 {
 	CPPUNIT_TEST_SUITE(RedisOutageTest);
 	CPPUNIT_TEST(testFailPolicyPublishToStoppedServerThrowsNamingHostPortAndCause);
@@ -50,21 +46,6 @@ class RedisOutageTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE_END();
 
 public:
-	void setUp() override
-	{
-		_server.reset(new RedisServer);
-	}
-
-	void tearDown() override
-	{
-		_server.reset();
-	}
-
-	std::unique_ptr<EventBus> bus(const std::map<std::string, std::string>& overrides = {}, const std::string& url = "")
-	{
-		return std::unique_ptr<EventBus>(new EventBus(*redisConfig(url.empty() ? _server->url() : url, overrides)));
-	}
-
 	void testFailPolicyPublishToStoppedServerThrowsNamingHostPortAndCause()
 	{
 		auto publisher = bus();
@@ -304,8 +285,6 @@ public:
 		CPPUNIT_ASSERT(waitUntil([&]() { return !subscriber->health().ready; }));
 	}
 
-private:
-	std::unique_ptr<RedisServer> _server;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(RedisOutageTest);

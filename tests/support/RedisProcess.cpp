@@ -32,11 +32,12 @@ void terminateServer(Poco::ProcessHandle& process, Poco::Process::PID pid)
 		if (std::chrono::steady_clock::now() >= deadline)
 		{
 			::kill(pid, SIGKILL);
-			break;
+			process.wait();
+			return;
 		}
 		std::this_thread::sleep_for(std::chrono::milliseconds(5));
 	}
-	process.wait();
+	// tryWait() reaped it: waiting again would throw (ECHILD).
 }
 
 std::string redisLogTail(const std::string& dir)

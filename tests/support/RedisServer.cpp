@@ -134,8 +134,10 @@ void RedisServer::stop()
 	if (_pid == 0)
 		return;
 	resume();
-	terminateServer(*_process, _pid);
-	waitExit();
+	terminateServer(*_process, _pid); // reaps it
+	_process.reset();
+	_pid = 0;
+	_paused = false;
 }
 
 RedisValue RedisServer::command(const std::vector<std::string>& argv) const

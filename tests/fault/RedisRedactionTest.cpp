@@ -270,7 +270,6 @@ public:
 
 private:
 	std::unique_ptr<TraceEverything> _trace;
-	std::unique_ptr<RedisServer> _server;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(RedisRedactionTest);

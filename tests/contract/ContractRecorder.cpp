@@ -3,6 +3,7 @@
 //
 #include "ContractRecorder.h"
 #include "eventbus/CloudEventCodec.h"
+#include <map>
 
 namespace eventbus {
 namespace contract {
@@ -78,6 +79,27 @@ bool ContractRecorder::waitFor(std::size_t count, std::chrono::milliseconds time
 {
 	std::unique_lock<std::mutex> lock(_mutex);
 	return _arrived.wait_for(lock, timeout, [&]() { return _received.size() >= count; });
+}
+
+std::string ContractRecorder::tally(const std::vector<OutboundMessage>& sent, std::size_t& missing,
+	std::size_t& duplicates) const
+{
+	const std::vector<Received> arrived = received();
+	std::map<std::string, int> seen;
+	for (const auto& r : arrived)
+		++seen[r.eventId];
+	missing = 0;
+	duplicates = 0;
+	for (const auto& message : sent)
+	{
+		auto it = seen.find(message.event->id);
+		if (it == seen.end())
+			++missing;
+		else if (it->second > 1)
+			duplicates += static_cast<std::size_t>(it->second - 1);
+	}
+	return "sent " + std::to_string(sent.size()) + ", received " + std::to_string(arrived.size()) + ", missing "
+		+ std::to_string(missing) + ", duplicates " + std::to_string(duplicates);
 }
 
 std::string ContractRecorder::error() const

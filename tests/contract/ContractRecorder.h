@@ -55,6 +55,9 @@ public:
 	std::vector<Received> received() const;
 	/// Waits until at least `count` calls were recorded.
 	bool waitFor(std::size_t count, std::chrono::milliseconds timeout) const;
+	/// "sent N, received M, missing X, duplicates Y" of `sent` (by event id)
+	/// against what arrived; sets `missing` and `duplicates`.
+	std::string tally(const std::vector<OutboundMessage>& sent, std::size_t& missing, std::size_t& duplicates) const;
 	/// A decoding failure inside a call ("" if none).
 	std::string error() const;
 

@@ -19,7 +19,6 @@
 #include <cppunit/extensions/HelperMacros.h>
 #include <atomic>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <set>
 #include <thread>
@@ -36,27 +35,6 @@ const std::string TenantB = "tenant-b";
 void skip(const std::string& test, const std::string& reason)
 {
 	std::cout << "\nSKIPPED " << test << ": " << reason << std::endl;
-}
-
-/// "sent N, received M, missing X, duplicates Y" of the events `sent` against what `recorder` got.
-std::string tally(const std::vector<OutboundMessage>& sent, const ContractRecorder& recorder,
-	std::size_t& missing, std::size_t& duplicates)
-{
-	std::map<std::string, int> seen;
-	for (const auto& r : recorder.received())
-		++seen[r.eventId];
-	missing = 0;
-	duplicates = 0;
-	for (const auto& message : sent)
-	{
-		auto it = seen.find(message.event->id);
-		if (it == seen.end())
-			++missing;
-		else if (it->second > 1)
-			duplicates += static_cast<std::size_t>(it->second - 1);
-	}
-	return "sent " + std::to_string(sent.size()) + ", received " + std::to_string(recorder.calls()) + ", missing "
-		+ std::to_string(missing) + ", duplicates " + std::to_string(duplicates);
 }
 
 } // namespace
@@ -453,7 +431,7 @@ private:
 	void expectExactly(const std::vector<OutboundMessage>& sent, const ContractRecorder& recorder)
 	{
 		std::size_t missing = 0, duplicates = 0;
-		const std::string summary = _target.transport + ": " + tally(sent, recorder, missing, duplicates);
+		const std::string summary = _target.transport + ": " + recorder.tally(sent, missing, duplicates);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(recorder.error(), std::string(), recorder.error());
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(summary, std::size_t(0), missing);
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(summary, std::size_t(0), duplicates);

@@ -10,6 +10,7 @@
 // behaviours run; a skipped one prints "SKIPPED <test>: <reason>". Every test
 // uses topics of its own, so one broker serves the whole run. A negative
 // ("nothing arrives") is proved with a barrier: a later message that arrives.
+// Recorders are declared before the session, so they outlive its subscriptions.
 //
 #include "ContractRecorder.h"
 #include "ContractSession.h"
@@ -80,9 +81,9 @@ public:
 
 	void publishedMessageReachesItsSubscriptionExactlyOnce()
 	{
+		ContractRecorder recorder;
 		ContractSession session(_target);
 		const std::string topic = ContractSession::uniqueTopic("once");
-		ContractRecorder recorder;
 		session.transport().subscribe(ChannelSubscription(ContractSession::channel(TenantA, topic)), recorder.callback());
 		CPPUNIT_ASSERT(session.waitReady(_target.timeout));
 		std::vector<OutboundMessage> sent;
@@ -104,9 +105,9 @@ public:
 
 	void otherChannelsGetNothing()
 	{
+		ContractRecorder recorder;
 		ContractSession session(_target);
 		const std::string topic = ContractSession::uniqueTopic("isolation");
-		ContractRecorder recorder;
 		session.transport().subscribe(ChannelSubscription(ContractSession::channel(TenantA, topic)), recorder.callback());
 		CPPUNIT_ASSERT(session.waitReady(_target.timeout));
 		session.transport().publish(ContractSession::message(TenantB, topic, 1));        // other tenant
@@ -120,9 +121,9 @@ public:
 
 	void twoSubscriptionsOfOneChannelEachGetIt()
 	{
+		ContractRecorder first, second;
 		ContractSession session(_target);
 		const std::string topic = ContractSession::uniqueTopic("fanout");
-		ContractRecorder first, second;
 		const ChannelSubscription subscription(ContractSession::channel(TenantA, topic));
 		const std::uint64_t a = session.transport().subscribe(subscription, first.callback());
 		const std::uint64_t b = session.transport().subscribe(subscription, second.callback());
@@ -144,9 +145,9 @@ public:
 	{
 		if (!_target.features.patterns)
 			return skip("patternSubscriptionMatchesEveryTenant", "the transport has no pattern subscriptions");
+		ContractRecorder recorder;
 		ContractSession session(_target);
 		const std::string topic = ContractSession::uniqueTopic("pattern");
-		ContractRecorder recorder;
 		session.transport().subscribe(ChannelSubscription(ContractSession::pattern(topic), true), recorder.callback());
 		CPPUNIT_ASSERT(session.waitReady(_target.timeout));
 		// `*` also matches dots (the bus checks the parsed topic): only the
@@ -170,9 +171,9 @@ public:
 	{
 		if (!_target.features.guaranteedOrder)
 			return skip("oneChannelKeepsPublishOrder", "the transport does not promise order");
+		ContractRecorder recorder;
 		ContractSession session(_target);
 		const std::string topic = ContractSession::uniqueTopic("order");
-		ContractRecorder recorder;
 		session.transport().subscribe(ChannelSubscription(ContractSession::channel(TenantA, topic)), recorder.callback());
 		CPPUNIT_ASSERT(session.waitReady(_target.timeout));
 		const int count = 300;
@@ -186,9 +187,9 @@ public:
 
 	void publishAsyncCallsDoneOncePerMessage()
 	{
+		ContractRecorder recorder;
 		ContractSession session(_target);
 		const std::string topic = ContractSession::uniqueTopic("async");
-		ContractRecorder recorder;
 		session.transport().subscribe(ChannelSubscription(ContractSession::channel(TenantA, topic)), recorder.callback());
 		CPPUNIT_ASSERT(session.waitReady(_target.timeout));
 		const int count = 100;
@@ -278,11 +279,12 @@ public:
 
 	void unsubscribeInsideTheCallbackDoesNotDeadlock()
 	{
-		ContractSession session(_target);
-		const std::string topic = ContractSession::uniqueTopic("inside");
 		ContractRecorder recorder;
 		std::atomic<std::uint64_t> id{0};
 		std::atomic<bool> returned{false};
+		ContractRecorder barrier;
+		ContractSession session(_target);
+		const std::string topic = ContractSession::uniqueTopic("inside");
 		std::shared_ptr<Transport> transport = session.shared();
 		recorder.setAction([&, transport](const InboundMessage&, const Received&) {
 			transport->unsubscribe(id.load());
@@ -312,7 +314,6 @@ public:
 		}
 		publisher.join();
 		// The second message, if it was routed at all, must not reach a subscription that ended.
-		ContractRecorder barrier;
 		session.transport().subscribe(ChannelSubscription(ContractSession::channel(TenantA, topic)), barrier.callback());
 		CPPUNIT_ASSERT(session.waitReady(_target.timeout));
 		session.transport().publish(ContractSession::message(TenantA, topic, 3));
@@ -322,10 +323,10 @@ public:
 
 	void unsubscribeIsIdempotent()
 	{
+		ContractRecorder recorder, barrier;
 		ContractSession session(_target);
 		const std::string topic = ContractSession::uniqueTopic("idempotent");
 		const ChannelSubscription subscription(ContractSession::channel(TenantA, topic));
-		ContractRecorder recorder, barrier;
 		const std::uint64_t id = session.transport().subscribe(subscription, recorder.callback());
 		CPPUNIT_ASSERT(id > 0);
 		session.transport().unsubscribe(id);
@@ -376,9 +377,9 @@ public:
 	{
 		if (!_target.features.redelivery)
 			return skip("failedDeliveryIsRedelivered", "the transport does not redeliver (at-most-once)");
+		ContractRecorder recorder;
 		ContractSession session(_target);
 		const std::string topic = ContractSession::uniqueTopic("redelivery");
-		ContractRecorder recorder;
 		recorder.setAction([](const InboundMessage& message, const Received&) {
 			return message.deliveryCount == 1 ? DeliveryResult::failed("first try fails") : DeliveryResult::handled();
 		});
@@ -397,9 +398,9 @@ public:
 	{
 		if (!_target.features.restartable || !_target.restartBroker)
 			return skip("deliveryResumesAfterABrokerRestart", "the transport has no broker to restart");
+		ContractRecorder recorder;
 		ContractSession session(_target);
 		const std::string topic = ContractSession::uniqueTopic("restart");
-		ContractRecorder recorder;
 		session.transport().subscribe(ChannelSubscription(ContractSession::channel(TenantA, topic)), recorder.callback());
 		CPPUNIT_ASSERT(session.waitReady(_target.timeout));
 		session.transport().publish(ContractSession::message(TenantA, topic, 0));

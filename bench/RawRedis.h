@@ -5,7 +5,7 @@
 //
 #pragma once
 
-#include "RedisServerProcess.h"
+#include "RedisAddress.h"
 #include "Workload.h"
 #include <hiredis/hiredis.h>
 #include <memory>

@@ -7,7 +7,7 @@
 #include "BenchOptions.h"
 #include "BusRuns.h"
 #include "RawRedis.h"
-#include "RedisServerProcess.h"
+#include "RedisServer.h"
 #include "Report.h"
 #include "Soak.h"
 #include "Workload.h"
@@ -100,7 +100,7 @@ int main(int argc, char** argv)
 	const std::size_t asyncWindow = std::max<std::size_t>(options.batch * 4, 256);
 	const std::size_t maxInFlight = 4000; // below the Redis transport's delivery queue (10000)
 
-	std::unique_ptr<RedisServerProcess> server;
+	std::unique_ptr<test::RedisServer> server; // tests/support: a redis-server of our own
 	RedisAddress address;
 	std::string redisUrl = options.redisUrl;
 	std::string redisFailure;
@@ -191,7 +191,7 @@ int main(int argc, char** argv)
 		{
 			if (redisUrl.empty())
 			{
-				server.reset(new RedisServerProcess);
+				server.reset(new test::RedisServer);
 				redisUrl = server->url();
 			}
 			address = RedisAddress::parse(redisUrl);

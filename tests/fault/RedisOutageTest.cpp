@@ -9,6 +9,7 @@
 // server never raises SIGPIPE. A PUBLISH written without a reply in time is
 // OutcomeUnknownException (it may be delivered), never buffered or resent.
 //
+#include "RedisBusFixture.h"
 #include "RedisServer.h"
 #include "TestSupport.h"
 #include "eventbus/EventBus.h"
@@ -26,14 +27,9 @@ namespace {
 
 const std::string Topic = "orders.created";
 
-std::string numbered(int n)
-{
-	return R"({"n":)" + std::to_string(n) + "}";
-}
-
 } // namespace
 
-class RedisOutageTest : public CppUnit::TestFixture
+class RedisOutageTest : public RedisBusFixture
 {
 	CPPUNIT_TEST_SUITE(RedisOutageTest);
 	CPPUNIT_TEST(testFailPolicyPublishToStoppedServerThrowsNamingHostPortAndCause);
@@ -54,21 +50,6 @@ class RedisOutageTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE_END();
 
 public:
-	void setUp() override
-	{
-		_server.reset(new RedisServer);
-	}
-
-	void tearDown() override
-	{
-		_server.reset();
-	}
-
-	std::unique_ptr<EventBus> bus(const std::map<std::string, std::string>& overrides = {}, const std::string& url = "")
-	{
-		return std::unique_ptr<EventBus>(new EventBus(*redisConfig(url.empty() ? _server->url() : url, overrides)));
-	}
-
 	void testFailPolicyPublishToStoppedServerThrowsNamingHostPortAndCause()
 	{
 		auto publisher = bus();
@@ -390,9 +371,6 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(message, !unknown);
 		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "Connection refused"));
 	}
-
-private:
-	std::unique_ptr<RedisServer> _server;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(RedisOutageTest);

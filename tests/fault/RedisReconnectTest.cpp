@@ -7,6 +7,7 @@
 // or drops the client (CLIENT KILL, output buffer limit); each recovery counts
 // a reconnect and reports a gap. Shutdown never waits out a backoff.
 //
+#include "RedisBusFixture.h"
 #include "RedisServer.h"
 #include "TestSupport.h"
 #include "eventbus/EventBus.h"
@@ -21,12 +22,6 @@ namespace {
 
 const std::string Topic = "orders.created";
 
-void publishNumbered(EventBus& bus, int from, int to, const std::string& tenant = "acme")
-{
-	for (int i = from; i < to; ++i)
-		bus.publish(Topic, std::string(R"({"n":)" + std::to_string(i) + "}"), tenant);
-}
-
 /// Publishes until the publisher is ready again after an outage.
 bool waitReady(EventBus& bus, std::chrono::milliseconds timeout = std::chrono::milliseconds(10000))
 {
@@ -35,7 +30,7 @@ bool waitReady(EventBus& bus, std::chrono::milliseconds timeout = std::chrono::m
 
 } // namespace
 
-class RedisReconnectTest : public CppUnit::TestFixture
+class RedisReconnectTest : public RedisBusFixture
 {
 	CPPUNIT_TEST_SUITE(RedisReconnectTest);
 	CPPUNIT_TEST(testSubscriberRecoversAfterServerKilledAndRestarted);
@@ -49,21 +44,6 @@ class RedisReconnectTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE_END();
 
 public:
-	void setUp() override
-	{
-		_server.reset(new RedisServer);
-	}
-
-	void tearDown() override
-	{
-		_server.reset();
-	}
-
-	std::unique_ptr<EventBus> bus(const std::map<std::string, std::string>& overrides = {})
-	{
-		return std::unique_ptr<EventBus>(new EventBus(*redisConfig(_server->url(), overrides)));
-	}
-
 	void testSubscriberRecoversAfterServerKilledAndRestarted()
 	{
 		EventLog log;
@@ -222,8 +202,6 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(std::to_string(took) + " ms", took < 2000);
 	}
 
-private:
-	std::unique_ptr<RedisServer> _server;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(RedisReconnectTest);

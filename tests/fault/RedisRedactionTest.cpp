@@ -18,6 +18,7 @@
 // The payloads are those of RedactionSupport.h (unit.redaction-everywhere).
 //
 #include "RedactionSupport.h"
+#include "RedisBusFixture.h"
 #include "RedisServer.h"
 #include "TestSupport.h"
 #include "eventbus/CloudEventCodec.h"
@@ -61,7 +62,7 @@ std::vector<std::string> cli(const std::string& url, const std::vector<std::stri
 
 } // namespace
 
-class RedisRedactionTest: public CppUnit::TestFixture
+class RedisRedactionTest: public RedisBusFixture
 {
 	CPPUNIT_TEST_SUITE(RedisRedactionTest);
 	CPPUNIT_TEST(testFailPolicyRefusalsDuringAnOutageCarryNoPayload);
@@ -76,18 +77,13 @@ public:
 	void setUp() override
 	{
 		_trace.reset(new TraceEverything);
-		_server.reset(new RedisServer);
+		RedisBusFixture::setUp();
 	}
 
 	void tearDown() override
 	{
-		_server.reset();
+		RedisBusFixture::tearDown();
 		_trace.reset();
-	}
-
-	std::unique_ptr<EventBus> bus(const std::map<std::string, std::string>& overrides = {})
-	{
-		return std::unique_ptr<EventBus>(new EventBus(*redisConfig(_server->url(), overrides)));
 	}
 
 	void assertLogsClean(const std::string& where)
@@ -274,7 +270,6 @@ public:
 
 private:
 	std::unique_ptr<TraceEverything> _trace;
-	std::unique_ptr<RedisServer> _server;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(RedisRedactionTest);

@@ -6,6 +6,7 @@
 // real redis-server: delivery, canonical channels, tenant isolation, shared
 // server subscriptions, unsubscribe, fan-out, ordering and cross-tenant scopes.
 //
+#include "RedisBusFixture.h"
 #include "RedisServer.h"
 #include "TestSupport.h"
 #include "eventbus/EventBus.h"
@@ -25,7 +26,7 @@ const std::string AcmeChannel = "c2pro.production.acme.orders.created";
 
 } // namespace
 
-class RedisPubSubTest : public CppUnit::TestFixture
+class RedisPubSubTest : public RedisBusFixture
 {
 	CPPUNIT_TEST_SUITE(RedisPubSubTest);
 	CPPUNIT_TEST(testPublishedEventReachesSubscriber);
@@ -43,21 +44,6 @@ class RedisPubSubTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE_END();
 
 public:
-	void setUp() override
-	{
-		_server.reset(new RedisServer);
-	}
-
-	void tearDown() override
-	{
-		_server.reset();
-	}
-
-	std::unique_ptr<EventBus> bus(const std::map<std::string, std::string>& overrides = {})
-	{
-		return std::unique_ptr<EventBus>(new EventBus(*redisConfig(_server->url(), overrides)));
-	}
-
 	void testPublishedEventReachesSubscriber()
 	{
 		EventLog log;
@@ -267,8 +253,6 @@ public:
 		CPPUNIT_ASSERT(!b->transport().isInProcess());
 	}
 
-private:
-	std::unique_ptr<RedisServer> _server;
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(RedisPubSubTest);

@@ -261,6 +261,8 @@ public:
 			open = true;
 		}
 		gateCv.notify_all();
+		// seq 1 taken out of slow's one-place queue (its handler entered): room again.
+		CPPUNIT_ASSERT(waitUntil([&] { return slowEntered.load() == 2; }));
 		fast->publish("load.allornothing", sequenced(1, 3), "conc-aon");
 		CPPUNIT_ASSERT(waitUntil([&] { return slowEntered.load() == 3; }));
 		CPPUNIT_ASSERT(onFast.waitFor(3));

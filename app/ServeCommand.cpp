@@ -1,16 +1,16 @@
 //
 // ServeCommand.cpp
 //
-// `eventbus serve`, and the small HTTP server in front of its endpoints.
+// `eventbus serve`: the bus, its endpoints and the OperationsServer in front
+// of them, from start to a bounded stop.
 //
 #include "ServeCommand.h"
+#include "OperationsServer.h"
 #include "eventbus/ConfigAudit.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/PluginHost.h"
 #include <Poco/Logger.h>
-#include <Poco/Net/HTTPServerConnection.h>
 #include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/PollSet.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/IPAddress.h>
 #include <Poco/Net/ServerSocket.h>
@@ -19,12 +19,7 @@
 #include <Poco/Util/Application.h>
 #include <Poco/Util/MapConfiguration.h>
 #include <chrono>
-#include <atomic>
-#include <condition_variable>
 #include <csignal>
-#include <deque>
-#include <list>
-#include <map>
 #include <cstdlib>
 #include <mutex>
 #include <pthread.h>
@@ -32,185 +27,6 @@
 #include <vector>
 
 namespace eventbus {
-
-// Poco's HTTPServer gives every accepted connection a thread until its
-// request is read, so a few idle connections starve /health/live and delay
-// shutdown. Here one poller thread owns the listening socket and the idle
-// connections; a worker only ever gets a connection whose request has
-// started to arrive (or that the peer closed).
-class OperationsServer
-{
-public:
-	static constexpr std::size_t MaxIdleConnections = 1024;
-	static constexpr std::size_t MaxQueued = 64;
-
-	OperationsServer(const Poco::Net::ServerSocket& socket, Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
-		Poco::Net::HTTPServerParams::Ptr params, int workers):
-		_socket(socket),
-		_factory(factory),
-		_params(params),
-		_workerCount(workers)
-	{
-	}
-
-	~OperationsServer()
-	{
-		stop(std::chrono::steady_clock::now());
-	}
-
-	void start()
-	{
-		for (int i = 0; i < _workerCount; ++i) _workers.emplace_back([this]() { work(); });
-		_poller = std::thread([this]() { poll(); });
-	}
-
-	/// Closes the listening socket and every idle connection at once; the
-	/// requests being answered may finish until `deadline`.
-	void stop(std::chrono::steady_clock::time_point deadline)
-	{
-		if (_stopping.exchange(true)) return;
-		if (_poller.joinable()) _poller.join();
-		{
-			std::unique_lock<std::mutex> lock(_mutex);
-			_queue.clear();
-			_idleWorkers.wait_until(lock, deadline, [&]() { return _busy == 0; });
-			_closing = true;
-		}
-		_wake.notify_all();
-		for (auto& worker : _workers)
-		{
-			// A worker past the deadline is still bounded by the socket timeout.
-			worker.join();
-		}
-		_workers.clear();
-	}
-
-private:
-	void poll()
-	{
-		// Each idle connection: when it was accepted, and its place in `order`
-		// (oldest first, for the cap and the timeout).
-		struct Idle
-		{
-			std::chrono::steady_clock::time_point since;
-			std::list<Poco::Net::Socket>::iterator place;
-		};
-		Poco::Net::PollSet pollSet;
-		std::map<Poco::Net::Socket, Idle> idle;
-		std::list<Poco::Net::Socket> order;
-		pollSet.add(_socket, Poco::Net::PollSet::POLL_READ);
-		const auto idleLimit = std::chrono::microseconds(_params->getTimeout().totalMicroseconds());
-		while (!_stopping)
-		{
-			Poco::Net::PollSet::SocketModeMap ready;
-			try
-			{
-				ready = pollSet.poll(Poco::Timespan(0, 50000));
-			}
-			catch (Poco::Exception& exc)
-			{
-				Poco::Logger::get("eventbus.serve").warning("poll failed: %s", exc.displayText());
-				continue;
-			}
-			const auto now = std::chrono::steady_clock::now();
-			for (const auto& entry : ready)
-			{
-				if (entry.first == _socket)
-				{
-					try
-					{
-						Poco::Net::StreamSocket connection = _socket.acceptConnection();
-						idle[connection] = Idle{now, order.insert(order.end(), connection)};
-						pollSet.add(connection, Poco::Net::PollSet::POLL_READ);
-					}
-					catch (Poco::Exception&)
-					{
-						// The peer went away before the accept: nothing to serve.
-					}
-					continue;
-				}
-				auto it = idle.find(entry.first);
-				if (it == idle.end()) continue;
-				// Readable: a request (or the peer's close) arrived. Nothing
-				// here keeps a reference, so the worker's close is the last one.
-				order.erase(it->second.place);
-				idle.erase(it);
-				pollSet.remove(entry.first);
-				dispatch(Poco::Net::StreamSocket(entry.first));
-			}
-			while (!order.empty() && (idle.size() > MaxIdleConnections || now - idle[order.front()].since > idleLimit))
-			{
-				Poco::Net::Socket oldest = order.front();
-				order.pop_front();
-				idle.erase(oldest);
-				pollSet.remove(oldest);
-				oldest.close();
-			}
-		}
-		for (auto& entry : idle) Poco::Net::Socket(entry.first).close();
-		_socket.close();
-	}
-
-	void dispatch(const Poco::Net::StreamSocket& connection)
-	{
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			if (_queue.size() < MaxQueued)
-			{
-				_queue.push_back(connection);
-				_wake.notify_one();
-				return;
-			}
-		}
-		Poco::Net::StreamSocket refused(connection);
-		refused.close();
-	}
-
-	void work()
-	{
-		for (;;)
-		{
-			Poco::Net::StreamSocket connection;
-			{
-				std::unique_lock<std::mutex> lock(_mutex);
-				_wake.wait(lock, [&]() { return _closing || !_queue.empty(); });
-				if (_queue.empty()) return;
-				connection = _queue.front();
-				_queue.pop_front();
-				++_busy;
-			}
-			try
-			{
-				Poco::Net::HTTPServerConnection http(connection, _params, _factory);
-				http.run();
-			}
-			catch (std::exception& exc)
-			{
-				Poco::Logger::get("eventbus.serve").warning("request failed: %s", std::string(exc.what()));
-			}
-			{
-				std::lock_guard<std::mutex> lock(_mutex);
-				--_busy;
-			}
-			_idleWorkers.notify_all();
-		}
-	}
-
-	Poco::Net::ServerSocket _socket;
-	Poco::Net::HTTPRequestHandlerFactory::Ptr _factory;
-	Poco::Net::HTTPServerParams::Ptr _params;
-	const int _workerCount;
-	std::atomic<bool> _stopping{false};
-	std::thread _poller;
-	std::vector<std::thread> _workers;
-
-	std::mutex _mutex;
-	std::condition_variable _wake;
-	std::condition_variable _idleWorkers;
-	std::deque<Poco::Net::StreamSocket> _queue;
-	int _busy = 0;
-	bool _closing = false;
-};
 
 namespace {
 

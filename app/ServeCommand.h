@@ -19,7 +19,7 @@
 
 namespace eventbus {
 
-class OperationsServer; // ServeCommand.cpp
+class OperationsServer; // OperationsServer.h
 
 /// Keys (besides the bus's own):
 ///   eventbus.http.address            bind address (default 127.0.0.1)

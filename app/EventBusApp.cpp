@@ -1,6 +1,9 @@
 //
 // EventBusApp.cpp
 //
+// The `eventbus` application: options, configuration, the verbs and how
+// each outcome becomes an exit code.
+//
 #include "EventBusApp.h"
 #include "ServeCommand.h"
 #include "TenantCommand.h"

@@ -1,6 +1,8 @@
 //
 // OperationsEndpoints.cpp
 //
+// The routes of `serve`: /health/live, /health/ready and /metrics.
+//
 #include "OperationsEndpoints.h"
 #include <Poco/JSON/Object.h>
 #include <Poco/Net/HTTPRequestHandler.h>

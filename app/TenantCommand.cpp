@@ -1,6 +1,9 @@
 //
 // TenantCommand.cpp
 //
+// `eventbus tenant provision|revoke`: options, password sources, and the
+// commands of the selected transport's tenant-access capability.
+//
 #include "TenantCommand.h"
 #include "eventbus/BusSettings.h"
 #include "eventbus/Exceptions.h"

@@ -1,6 +1,8 @@
 //
 // main.cpp
 //
+// The entry point of the `eventbus` executable.
+//
 #include "EventBusApp.h"
 #include <csignal>
 #include <iostream>

@@ -1,6 +1,8 @@
 //
 // LoopbackTransport.cpp
 //
+// Synchronous delivery in the publisher's thread, after a full codec round trip.
+//
 #include "LoopbackTransport.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Names.h"

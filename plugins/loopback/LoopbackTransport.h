@@ -1,6 +1,8 @@
 //
 // LoopbackTransport.h
 //
+// The `loopback` transport plugin: deterministic, for tests.
+//
 #pragma once
 
 #include "eventbus/CallbackGate.h"

@@ -1,6 +1,8 @@
 //
 // MemoryBroker.cpp
 //
+// The process-wide broker and each bus's bounded delivery queue and thread.
+//
 #include "MemoryBroker.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Metrics.h"

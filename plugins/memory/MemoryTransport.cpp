@@ -1,6 +1,8 @@
 //
 // MemoryTransport.cpp
 //
+// The `memory` transport: settings, and the broker behind publish and subscribe.
+//
 #include "MemoryTransport.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Metrics.h"

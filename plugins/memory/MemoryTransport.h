@@ -1,6 +1,8 @@
 //
 // MemoryTransport.h
 //
+// The `memory` transport plugin: in-process, asynchronous, bounded.
+//
 #pragma once
 
 #include "MemoryBroker.h"

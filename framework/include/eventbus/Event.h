@@ -1,6 +1,8 @@
 //
 // Event.h
 //
+// The event every path carries: CloudEvents attributes and the data object.
+//
 #pragma once
 
 #include <Poco/JSON/Object.h>

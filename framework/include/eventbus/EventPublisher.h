@@ -1,6 +1,8 @@
 //
 // EventPublisher.h
 //
+// The publish-only interface, for code that only publishes.
+//
 #pragma once
 
 #include "eventbus/Event.h"

@@ -1,6 +1,8 @@
 //
 // TenantScope.h
 //
+// Which tenants a subscription admits: one, or (by policy) all.
+//
 #pragma once
 
 #include <string>

@@ -1,6 +1,8 @@
 //
 // EventBusSubsystem.cpp
 //
+// The bus as a Poco::Util::Subsystem of a host application.
+//
 #include "eventbus/EventBusSubsystem.h"
 #include "eventbus/ConfigLoader.h"
 #include <Poco/Exception.h>

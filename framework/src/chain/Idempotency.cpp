@@ -1,6 +1,8 @@
 //
 // Idempotency.cpp
 //
+// The bounded window of seen message ids, and the age and skew checks.
+//
 #include "eventbus/middleware/Idempotency.h"
 
 namespace eventbus {

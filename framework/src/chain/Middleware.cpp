@@ -1,6 +1,8 @@
 //
 // Middleware.cpp
 //
+// The default (pass-through) behaviour of every middleware hook.
+//
 #include "eventbus/EventPublisher.h"
 #include "eventbus/Middleware.h"
 

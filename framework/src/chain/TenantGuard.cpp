@@ -1,6 +1,8 @@
 //
 // TenantGuard.cpp
 //
+// Name validation on publish; channel, envelope and scope checks on delivery.
+//
 #include "eventbus/middleware/TenantGuard.h"
 #include "eventbus/Names.h"
 

@@ -1,6 +1,8 @@
 //
 // EnvelopeSigner.cpp
 //
+// HMAC-SHA256 signatures over the canonical envelope, key rotation, verification.
+//
 #include "eventbus/EnvelopeSigner.h"
 #include "eventbus/CloudEventCodec.h"
 #include "eventbus/Exceptions.h"

@@ -1,6 +1,8 @@
 //
 // Exceptions.cpp
 //
+// The exception hierarchy of the bus.
+//
 #include "eventbus/Exceptions.h"
 #include <typeinfo>
 

@@ -1,6 +1,8 @@
 //
 // TenantScope.cpp
 //
+// Tenant scopes and what they admit.
+//
 #include "eventbus/TenantScope.h"
 
 namespace eventbus {

@@ -1,6 +1,8 @@
 //
 // PluginTrust.cpp
 //
+// Who may have written a plugin file: its owner, mode and folders, links followed.
+//
 #include "PluginTrust.h"
 #include <Poco/Path.h>
 #include <cstdlib>

@@ -1,6 +1,8 @@
 //
 // RedisTenantAccess.cpp
 //
+// The redis/tenant-access capability: a tenant's ACL user rules, and --apply.
+//
 #include "RedisTenantAccess.h"
 #include "RedisConnection.h"
 #include "RedisError.h"

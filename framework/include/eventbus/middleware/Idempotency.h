@@ -1,6 +1,8 @@
 //
 // Idempotency.h
 //
+// The idempotency middleware: drops duplicate, stale and future deliveries.
+//
 #pragma once
 
 #include "eventbus/Metrics.h"

@@ -1,6 +1,8 @@
 //
 // MetricsRecorder.h
 //
+// The metrics middleware: published, delivered and latency series.
+//
 #pragma once
 
 #include "eventbus/Metrics.h"

@@ -1,6 +1,8 @@
 //
 // Redaction.h
 //
+// The redaction middleware: counts and masks sensitive values, logs masked.
+//
 #pragma once
 
 #include "eventbus/BusSettings.h"

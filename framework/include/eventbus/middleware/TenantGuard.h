@@ -1,6 +1,8 @@
 //
 // TenantGuard.h
 //
+// The tenant-guard middleware: names on publish, channel/envelope/scope agreement on delivery.
+//
 #pragma once
 
 #include "eventbus/Middleware.h"

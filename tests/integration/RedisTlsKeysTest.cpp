@@ -99,9 +99,12 @@ public:
 	void testProductionWarnsAboutPlainUrlToARemoteHost()
 	{
 		LogCapture capture;
-		// 192.0.2.1 (TEST-NET-1) is not routed: the bus starts not ready.
-		auto b = bus("redis://:" + Password + "@192.0.2.1:6379/0", {{"eventbus.redis.connectTimeoutMs", "100"}});
-		CPPUNIT_ASSERT(capture.contains("eventbus.redis.url is redis:// to 192.0.2.1:6379 in env production: "
+		// 0.0.0.0 is not a loopback name, so the transport judges it remote, yet
+		// Linux routes a connect to it to this host: no packet leaves the machine,
+		// and nothing listens on the port, so the bus starts not ready.
+		const std::string host = "0.0.0.0:" + std::to_string(freeLoopbackPort());
+		auto b = bus("redis://:" + Password + "@" + host + "/0", {{"eventbus.redis.connectTimeoutMs", "100"}});
+		CPPUNIT_ASSERT(capture.contains("eventbus.redis.url is redis:// to " + host + " in env production: "
 			"events and the AUTH password cross the network unencrypted; use rediss://"));
 		for (const auto& line : capture.lines())
 			CPPUNIT_ASSERT_MESSAGE(line, !contains(line, Password));
@@ -115,10 +118,11 @@ public:
 		auto loopback = bus(plain.url(), {});
 		auto localhost = bus("redis://localhost:" + std::to_string(plain.port()) + "/0", {});
 		auto tls = bus(server.url(), tlsKeys());
-		auto staging = bus("redis://192.0.2.1:6379/0", {{"eventbus.env", "staging"}, {"eventbus.redis.connectTimeoutMs", "100"}});
+		const std::string unused = "0.0.0.0:" + std::to_string(freeLoopbackPort());
+		auto staging = bus("redis://" + unused + "/0", {{"eventbus.env", "staging"}, {"eventbus.redis.connectTimeoutMs", "100"}});
 		CPPUNIT_ASSERT(loopback->health().ready && localhost->health().ready && tls->health().ready);
 		CPPUNIT_ASSERT(capture.contains("redis transport: " + plain.endpoint()));
-		CPPUNIT_ASSERT(capture.contains("redis transport: 192.0.2.1:6379"));
+		CPPUNIT_ASSERT(capture.contains("redis transport: " + unused));
 		for (const auto& line : capture.lines())
 			CPPUNIT_ASSERT_MESSAGE(line, !contains(line, "unencrypted"));
 	}

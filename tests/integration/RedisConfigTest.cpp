@@ -48,7 +48,7 @@ class RedisConfigTest : public CppUnit::TestFixture
 public:
 	void testRedissIsTlsAndItsKeysAreChecked()
 	{
-		// rediss:// is TLS (tests/integration/RedisTlsTest.cpp); its keys are read at start.
+		// rediss:// is TLS (tests/integration/RedisTlsKeysTest.cpp); its keys are read at start.
 		const std::string message = configError({{"eventbus.redis.url", "rediss://:pw@127.0.0.1:6380/0"},
 			{"eventbus.redis.tls.caFile", "/nonexistent/ca.pem"}});
 		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "eventbus.redis.tls.caFile"));

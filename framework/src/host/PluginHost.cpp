@@ -243,8 +243,7 @@ std::shared_ptr<Transport> PluginHost::createFromFile(const std::string& file, c
 	PluginInfo info = load(file, strict);
 	if (std::find(info.names.begin(), info.names.end(), name) == info.names.end())
 		throw PluginException("plugin " + info.file + ": provides no transport named '" + name + "'");
-	Transport* transport = nullptr;
-	try
+	const Poco::AbstractMetaObject<Transport>* meta = nullptr;
 	{
 		std::lock_guard<std::mutex> lock(_impl->mutex);
 		// From this file's own manifest: two files may export one name.
@@ -253,14 +252,17 @@ std::shared_ptr<Transport> PluginHost::createFromFile(const std::string& file, c
 			opened == _impl->opened.end() ? nullptr : _impl->loader->findManifest(opened->second);
 		if (!manifest)
 			throw PluginException("plugin " + info.file + ": not loaded");
-		auto meta = manifest->find(name);
-		if (meta == manifest->end())
+		auto found = manifest->find(name);
+		if (found == manifest->end())
 			throw PluginException("plugin " + info.file + ": provides no transport named '" + name + "'");
-		transport = meta->create();
+		meta = *found;
 	}
-	catch (PluginException&)
+	// Outside the lock: the plugin's constructor is its code, and manifests
+	// are never destroyed.
+	Transport* transport = nullptr;
+	try
 	{
-		throw;
+		transport = meta->create();
 	}
 	catch (Poco::Exception& exc)
 	{
@@ -329,17 +331,21 @@ std::shared_ptr<Capability> PluginHost::createCapability(const std::string& fold
 	const std::string name = Capability::fullName(transport, capability);
 	if (std::find(info.capabilities.begin(), info.capabilities.end(), name) == info.capabilities.end())
 		return nullptr;
-	Capability* made = nullptr;
-	try
+	const Poco::AbstractMetaObject<Capability>* meta = nullptr;
 	{
 		std::lock_guard<std::mutex> lock(_impl->mutex);
 		auto opened = _impl->opened.find(info.file);
 		auto manifest = opened == _impl->opened.end() ? _impl->capabilities.end() : _impl->capabilities.find(opened->second);
 		if (manifest == _impl->capabilities.end())
 			return nullptr;
-		auto meta = manifest->second->find(name);
-		if (meta == manifest->second->end())
+		auto found = manifest->second->find(name);
+		if (found == manifest->second->end())
 			return nullptr;
+		meta = *found;
+	}
+	Capability* made = nullptr;
+	try
+	{
 		made = meta->create();
 	}
 	catch (Poco::Exception& exc)

@@ -317,6 +317,8 @@ int EventBusApp::runPlugins()
 		          << (names.empty() ? "-" : names) << std::setw(5)
 		          << (info.apiVersion ? std::to_string(info.apiVersion) : "-")
 		          << (info.ok ? "ok" : "rejected: " + info.reason) << "\n";
+		for (const auto& capability : info.capabilities)
+			std::cout << "  capability " << capability << "\n";
 	}
 	if (files.empty()) std::cout << "(no .so files)\n";
 	std::cout << "selected transport (eventbus.transport): " << settings.transport

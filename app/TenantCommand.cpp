@@ -5,6 +5,7 @@
 #include "eventbus/BusSettings.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Names.h"
+#include "eventbus/PluginHost.h"
 #include <Poco/DigestEngine.h>
 #include <Poco/Environment.h>
 #include <Poco/NumberParser.h>
@@ -14,12 +15,6 @@
 #include <Poco/Util/OptionException.h>
 #include <algorithm>
 #include <cctype>
-#ifdef EVENTBUS_CLI_REDIS
-#include "RedisConnection.h"
-#include "TlsRedisSocket.h"
-#include "RedisError.h"
-#include "RedisSettings.h"
-#endif
 
 using Poco::Util::Option;
 
@@ -86,53 +81,6 @@ constexpr std::size_t MinPasswordLength = 16;
 
 } // namespace
 
-// ------------------------------------------------------------------ TenantAcl
-
-std::vector<std::string> TenantAcl::commandRules() const
-{
-	// Derived from plugins/redis: RedisConnection::open sends AUTH (allowed to
-	// every user) and SELECT when the URL names a db; RedisPublisher sends
-	// PUBLISH and PING (health); RedisSubscriber sends SUBSCRIBE, UNSUBSCRIBE
-	// and PING (heartbeat). PSUBSCRIBE/PUNSUBSCRIBE serve only a cross-tenant
-	// scope, which a tenant user never has. No HELLO, CLIENT SETNAME or keys.
-	std::vector<std::string> rules{"+publish", "+subscribe", "+unsubscribe", "+ping"};
-	if (db != 0)
-		rules.push_back("+select|" + std::to_string(db));
-	return rules;
-}
-
-std::vector<std::string> TenantAcl::setUser() const
-{
-	// reset: no password, no keys, no commands, off; whatever the user had
-	// before is gone. resetchannels again because reset grants allchannels
-	// when the server runs with acl-pubsub-default allchannels.
-	std::vector<std::string> command{"ACL", "SETUSER", user, "reset", "on", "#" + passwordHash, "resetchannels",
-		"&" + channels, "-@all"};
-	for (const auto& rule : commandRules())
-		command.push_back(rule);
-	return command;
-}
-
-std::vector<std::string> TenantAcl::killClients() const
-{
-	return {"CLIENT", "KILL", "USER", user};
-}
-
-std::vector<std::string> TenantAcl::delUser() const
-{
-	return {"ACL", "DELUSER", user};
-}
-
-std::string TenantAcl::line(const std::vector<std::string>& command)
-{
-	std::string text;
-	for (const auto& arg : command)
-		text += (text.empty() ? "" : " ") + arg;
-	return text;
-}
-
-// -------------------------------------------------------------- TenantCommand
-
 void TenantCommand::defineOptions(Poco::Util::OptionSet& options)
 {
 	options.addOption(Option("user", "", "tenant: the ACL user (default: {prefix}.{env}.{tenant}).")
@@ -183,35 +131,34 @@ int TenantCommand::run(const std::string& action, std::ostream& out, std::ostrea
 	throw Poco::InvalidArgumentException("tenant: unknown action '" + action + "' (provision, revoke)");
 }
 
-TenantAcl TenantCommand::acl(bool withPassword, std::ostream& err) const
+TenantAccess TenantCommand::access() const
 {
 	if (!has("tenant"))
 		throw Poco::Util::MissingOptionException("--tenant is required");
-	const std::string tenant = option("tenant");
-	// No dots and no glob characters (*?[]\): the tenant's pattern below can
+	TenantAccess access;
+	access.tenantId = option("tenant");
+	// No dots and no glob characters (*?[]\): a pattern built from it can
 	// match its own channels only.
-	Names::validateTenant(tenant);
+	Names::validateTenant(access.tenantId);
 	const BusSettings settings = BusSettings::fromConfig(_config);
-
-	TenantAcl acl;
-	// The bus's own channel builder, for a topic "x" replaced by the glob: the
-	// pattern is exactly the prefix every channel of this tenant starts with.
-	acl.channels = ChannelName::build(settings.prefix, settings.env, tenant, "x");
-	acl.channels.back() = '*';
-	acl.user = has("user") ? option("user") : settings.prefix + "." + settings.env + "." + tenant;
-	if (!isUserName(acl.user))
-		throw Poco::InvalidArgumentException("--user: '" + acl.user + "' is not a user name (1-128 of A-Z a-z 0-9 . _ -)");
-	if (acl.user == "default")
+	access.env = settings.env;
+	access.prefix = settings.prefix;
+	access.user = has("user") ? option("user") : settings.prefix + "." + settings.env + "." + access.tenantId;
+	if (!isUserName(access.user))
+		throw Poco::InvalidArgumentException("--user: '" + access.user + "' is not a user name (1-128 of A-Z a-z 0-9 . _ -)");
+	if (access.user == "default")
 		throw Poco::InvalidArgumentException("--user: 'default' is Redis' own (admin) user; give the tenant a user of its own");
 	if (has("db"))
 	{
 		const std::string text = option("db");
-		if (!Poco::NumberParser::tryParse(text, acl.db) || acl.db < 0 || acl.db > 65535)
+		if (!Poco::NumberParser::tryParse(text, access.db) || access.db < 0 || access.db > 65535)
 			throw Poco::InvalidArgumentException("--db: '" + text + "' is not a database number (0-65535)");
 	}
-	if (!withPassword)
-		return acl;
+	return access;
+}
 
+void TenantCommand::readPassword(TenantAccess& access, std::ostream& err) const
+{
 	const int sources = (has("password-env") ? 1 : 0) + (has("password-hash") ? 1 : 0)
 		+ (has("generate-password") ? 1 : 0);
 	if (sources != 1)
@@ -233,39 +180,52 @@ TenantAcl TenantCommand::acl(bool withPassword, std::ostream& err) const
 				+ std::to_string(password.size()) + " characters; at least " + std::to_string(MinPasswordLength)
 				+ " are required");
 		}
-		acl.passwordHash = sha256Hex(password);
+		access.passwordHash = sha256Hex(password);
 	}
 	else if (has("password-hash"))
 	{
 		if (!isSha256Hex(option("password-hash")))
 			throw Poco::InvalidArgumentException("--password-hash: expected the password's SHA-256 as 64 hex digits");
-		acl.passwordHash = lower(option("password-hash"));
+		access.passwordHash = lower(option("password-hash"));
 	}
 	else
 	{
 		const std::string password = generatePassword();
-		acl.passwordHash = sha256Hex(password);
+		access.passwordHash = sha256Hex(password);
 		// Asked for: the only time it is shown. stdout keeps the hash only.
-		err << "eventbus: tenant provision: generated password for ACL user " << acl.user
+		err << "eventbus: tenant provision: generated password for ACL user " << access.user
 		    << " (shown once, not stored): " << password << std::endl;
 	}
-	return acl;
+}
+
+std::shared_ptr<TenantAccessAdmin> TenantCommand::admin() const
+{
+	const BusSettings settings = BusSettings::fromConfig(_config);
+	std::shared_ptr<TenantAccessAdmin> found = PluginHost::instance().capability<TenantAccessAdmin>(
+		settings.pluginsPath, settings.transport, TenantAccessAdmin::Name, settings.pluginsStrictModes);
+	if (!found)
+	{
+		throw ConfigException("the transport '" + settings.transport + "' (eventbus.transport) has no "
+			+ TenantAccessAdmin::Name + " capability, so there is no server-side tenant user to manage; select a "
+			"transport that has one (e.g. --define eventbus.transport=redis)");
+	}
+	return found;
 }
 
 int TenantCommand::provision(std::ostream& out, std::ostream& err)
 {
-	const TenantAcl tenant = acl(true, err);
-	const std::vector<std::vector<std::string>> commands{tenant.setUser(), tenant.killClients()};
+	TenantAccess tenant = access();
+	// Before a password is generated: none is shown for nothing.
+	const std::shared_ptr<TenantAccessAdmin> server = admin();
+	readPassword(tenant, err);
+	const std::vector<ServerCommand> commands = server->provisionCommands(tenant);
 	for (const auto& command : commands)
-		out << TenantAcl::line(command) << "\n";
+		out << TenantAccessAdmin::line(command) << "\n";
 	out.flush();
 	if (!has("apply"))
 		return 0;
-	std::string endpoint;
-	const std::vector<long long> replies = apply(commands, "tenant provision", endpoint);
-	err << "eventbus: tenant provision: applied on redis " << endpoint << ": ACL user " << tenant.user
-	    << " may use " << tenant.channels << "; " << (replies.size() > 1 ? replies[1] : 0)
-	    << " connection(s) of it closed" << std::endl;
+	const AppliedCommands applied = server->apply(_config, commands, "tenant provision");
+	err << "eventbus: tenant provision: " << server->provisionReport(tenant, applied) << std::endl;
 	return 0;
 }
 
@@ -276,73 +236,17 @@ int TenantCommand::revoke(std::ostream& out, std::ostream& err)
 		if (has(name))
 			throw Poco::InvalidArgumentException(std::string("tenant revoke: --") + name + " does not apply");
 	}
-	const TenantAcl tenant = acl(false, err);
-	const std::vector<std::vector<std::string>> commands{tenant.delUser()};
-	out << TenantAcl::line(commands[0]) << std::endl;
+	const TenantAccess tenant = access();
+	const std::shared_ptr<TenantAccessAdmin> server = admin();
+	const std::vector<ServerCommand> commands = server->revokeCommands(tenant);
+	for (const auto& command : commands)
+		out << TenantAccessAdmin::line(command) << "\n";
+	out.flush();
 	if (!has("apply"))
 		return 0;
-	std::string endpoint;
-	const std::vector<long long> replies = apply(commands, "tenant revoke", endpoint);
-	if (replies.empty() || replies[0] == 0)
-		err << "eventbus: tenant revoke: redis " << endpoint << " has no ACL user " << tenant.user << "; nothing to revoke" << std::endl;
-	else
-		err << "eventbus: tenant revoke: ACL user " << tenant.user << " deleted on redis " << endpoint
-		    << "; its connections are closed" << std::endl;
+	const AppliedCommands applied = server->apply(_config, commands, "tenant revoke");
+	err << "eventbus: tenant revoke: " << server->revokeReport(tenant, applied) << std::endl;
 	return 0;
 }
-
-#ifdef EVENTBUS_CLI_REDIS
-
-std::vector<long long> TenantCommand::apply(const std::vector<std::vector<std::string>>& commands,
-	const std::string& verb, std::string& endpoint) const
-{
-	const RedisSettings settings = RedisSettings::fromConfig(_config);
-	endpoint = settings.endpoint.describe();
-	const std::string user = settings.endpoint.user.empty() ? "default" : settings.endpoint.user;
-	// rediss:// admin URLs go over TLS with the same eventbus.redis.tls.* keys as the transport.
-	std::unique_ptr<RedisSocket> socket = settings.endpoint.tls ? TlsRedisSocket::factory(settings)()
-		: std::unique_ptr<RedisSocket>(new PlainRedisSocket);
-	RedisConnection connection(settings, std::move(socket), 1024 * 1024);
-	try
-	{
-		connection.open();
-	}
-	catch (RedisError& exc)
-	{
-		if (exc.failure() != RedisFailure::Auth)
-			throw;
-		throw AccessDeniedException(verb + " --apply: the admin credentials in " + RedisSettings::UrlKey + " (user '"
-			+ user + "') were refused: " + exc.message());
-	}
-	std::vector<long long> replies;
-	for (const auto& command : commands)
-	{
-		try
-		{
-			ReplyPtr reply = connection.command(command);
-			replies.push_back(reply->type == REDIS_REPLY_INTEGER ? reply->integer : 0);
-		}
-		catch (RedisError& exc)
-		{
-			if (exc.failure() != RedisFailure::Permission && exc.failure() != RedisFailure::Auth)
-				throw;
-			throw AccessDeniedException(verb + " --apply: user '" + user + "' of " + RedisSettings::UrlKey
-				+ " may not run " + command[0] + " " + command[1] + " (an admin user is needed): " + exc.message());
-		}
-	}
-	connection.close();
-	return replies;
-}
-
-#else
-
-std::vector<long long> TenantCommand::apply(const std::vector<std::vector<std::string>>&, const std::string& verb,
-	std::string&) const
-{
-	throw ConfigException(verb + " --apply: this eventbus was built without the redis transport "
-		"(EVENTBUS_WITH_REDIS=OFF); pipe the printed commands into redis-cli instead");
-}
-
-#endif
 
 } // namespace eventbus

@@ -1,49 +1,23 @@
 //
 // TenantCommand.h
 //
-// `eventbus tenant provision|revoke`: the Redis ACL user of one tenant,
+// `eventbus tenant provision|revoke`: the server-side user of one tenant,
 // allowed its own channels and the few commands the bus sends, nothing else
-// (docs/security.md, "ACL provisioning").
+// (docs/security.md, "ACL provisioning"). The commands come from the
+// "{transport}/tenant-access" capability of the plugin of eventbus.transport
+// (for redis: its ACL rules); this verb parses options, prints and applies.
 //
 #pragma once
 
+#include "eventbus/TenantAccessAdmin.h"
 #include <Poco/Util/AbstractConfiguration.h>
 #include <Poco/Util/OptionSet.h>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <string>
-#include <vector>
 
 namespace eventbus {
-
-/// The Redis ACL user of one tenant.
-struct TenantAcl
-{
-	std::string user;          ///< ACL user name
-	std::string channels;      ///< {prefix}.{env}.{tenant}.*: the tenant's channels, no other
-	std::string passwordHash;  ///< SHA-256 of the password, 64 lower-case hex digits
-	int db = 0;                ///< the database the tenant's services SELECT (0: none)
-
-	/// The commands the redis transport sends with a tenant scope, in the
-	/// order of the rules: PUBLISH, SUBSCRIBE, UNSUBSCRIBE, PING (and
-	/// SELECT|db when db is not 0). AUTH needs no permission.
-	std::vector<std::string> commandRules() const;
-
-	/// `ACL SETUSER user reset on #hash resetchannels &channels -@all +...`,
-	/// one argument per element.
-	std::vector<std::string> setUser() const;
-
-	/// `CLIENT KILL USER user`: connections opened under the old rules
-	/// (or an old password) log in again under the new ones.
-	std::vector<std::string> killClients() const;
-
-	/// `ACL DELUSER user`.
-	std::vector<std::string> delUser() const;
-
-	/// The command as one line: arguments joined by single spaces (none holds
-	/// a space, quote or secret), as redis-cli reads it from stdin.
-	static std::string line(const std::vector<std::string>& command);
-};
 
 /// The `tenant` verb. Options (all long, no short form): --tenant ID,
 /// --user NAME (default {prefix}.{env}.{tenant}), exactly one of
@@ -61,8 +35,9 @@ public:
 	static void defineOptions(Poco::Util::OptionSet& options);
 
 	/// `config`: the loaded configuration (eventbus.env, eventbus.channel.prefix,
-	/// and eventbus.redis.url with admin credentials for --apply); `options`:
-	/// the command line's, by long name.
+	/// eventbus.transport and eventbus.plugins.*, and the transport's keys with
+	/// admin credentials for --apply, e.g. eventbus.redis.url); `options`: the
+	/// command line's, by long name.
 	TenantCommand(const Poco::Util::AbstractConfiguration& config, const std::map<std::string, std::string>& options);
 
 	/// Runs `action` (provision or revoke). Throws ValidationException for a
@@ -78,12 +53,15 @@ public:
 private:
 	int provision(std::ostream& out, std::ostream& err);
 	int revoke(std::ostream& out, std::ostream& err);
-	TenantAcl acl(bool withPassword, std::ostream& err) const;
+	/// The tenant, user and db of the options (the names validated).
+	TenantAccess access() const;
+	/// Sets access.passwordHash from the one password option.
+	void readPassword(TenantAccess& access, std::ostream& err) const;
+	/// The tenant-access capability of eventbus.transport's plugin; throws
+	/// ConfigException naming the transport when it has none.
+	std::shared_ptr<TenantAccessAdmin> admin() const;
 	std::string option(const std::string& name) const;
 	bool has(const std::string& name) const;
-	/// Runs the commands on eventbus.redis.url; returns their integer replies.
-	std::vector<long long> apply(const std::vector<std::vector<std::string>>& commands, const std::string& verb,
-		std::string& endpoint) const;
 
 	const Poco::Util::AbstractConfiguration& _config;
 	const std::map<std::string, std::string> _options;

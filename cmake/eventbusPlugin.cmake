@@ -1,11 +1,25 @@
 # Helpers for transport plugins built against the installed eventbus SDK.
 # Included by eventbusConfig.cmake; needs the target eventbus::eventbus.
 
+# eventbus_require_plugin_api(<version>)
+#   Stops the configuration unless this SDK speaks plugin API <version>, the
+#   one the plugin's sources are written for: a plugin built against another
+#   API is refused by every host of this SDK ("built for plugin API N, this
+#   host speaks M"), so fail here, at build time, with the same words.
+function(eventbus_require_plugin_api version)
+  if(NOT EVENTBUS_PLUGIN_API_VERSION EQUAL version)
+    message(FATAL_ERROR "this plugin is written for eventbus plugin API ${version}; the SDK found "
+      "(${eventbus_DIR}) speaks ${EVENTBUS_PLUGIN_API_VERSION}. Port it (docs/plugin-guide.md, "
+      "Versioning) or point CMAKE_PREFIX_PATH at an SDK of API ${version}.")
+  endif()
+endfunction()
+
 # eventbus_add_plugin(<target> <sources...>)
 #   A transport plugin: the MODULE library lib<target>.so, linked to
-#   eventbus::eventbus, with hidden visibility (only what EVENTBUS_PLUGIN
-#   exports is visible) and no undefined symbols, so its RTTI and exceptions
-#   resolve against libeventbus. Built into ${CMAKE_BINARY_DIR}/plugins (a
+#   eventbus::eventbus, with hidden visibility (only what EVENTBUS_PLUGIN or
+#   EVENTBUS_PLUGIN_BEGIN/END export is visible: the version symbol and the
+#   transports' and capabilities' manifests) and no undefined symbols, so its
+#   RTTI and exceptions resolve against libeventbus. Built into ${CMAKE_BINARY_DIR}/plugins (a
 #   folder holding nothing else, so eventbus.plugins.path can point at it) and
 #   installed by `cmake --install` into lib/eventbus/plugins of the prefix.
 function(eventbus_add_plugin target)

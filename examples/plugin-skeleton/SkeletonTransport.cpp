@@ -2,6 +2,7 @@
 // SkeletonTransport.cpp
 //
 #include "SkeletonTransport.h"
+#include "SkeletonTenantAccess.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Names.h"
 #include "eventbus/Plugin.h"
@@ -61,7 +62,9 @@ void SkeletonTransport::publish(const eventbus::OutboundMessage& message)
 		}
 	}
 	// Never call out while holding our own lock; only the wire bytes travel.
-	const eventbus::InboundMessage inbound{message.channel, message.wire, nullptr};
+	eventbus::InboundMessage inbound{message.channel, message.wire, nullptr};
+	inbound.id = message.event ? message.event->id : std::string(); // a broker's own message id goes here
+	inbound.deliveryCount = 1;                                      // in-process: delivered once, never again
 	for (const auto& target : targets) deliver(target, inbound);
 }
 
@@ -75,7 +78,13 @@ void SkeletonTransport::deliver(const EntryPtr& entry, const eventbus::InboundMe
 	}
 	try
 	{
-		entry->callback(message);
+		// Plugin API 2: the callback says what became of the message. A durable
+		// transport acknowledges Handled and Rejected and redelivers Failed
+		// (deliveryCount + 1) up to its limit; in-process, nothing can be
+		// redelivered, so the skeleton, like any at-most-once transport,
+		// only counts on the bus to have counted and logged it.
+		const eventbus::DeliveryResult result = entry->callback(message);
+		(void) result;
 	}
 	catch (...)
 	{
@@ -136,6 +145,11 @@ eventbus::TransportHealth SkeletonTransport::health()
 
 } // namespace skeleton
 
-// The manifest: registers the class under the transport name (the name
-// eventbus.transport selects) and exports the plugin API version.
-EVENTBUS_PLUGIN(skeleton::SkeletonTransport, "skeleton")
+// The manifests: the transport under its name (the name eventbus.transport
+// selects), its optional capabilities as "{transport}/{capability}", and the
+// plugin API version. A plugin of one transport and no capability may write
+// EVENTBUS_PLUGIN(skeleton::SkeletonTransport, "skeleton") instead.
+EVENTBUS_PLUGIN_BEGIN
+	EVENTBUS_TRANSPORT(skeleton::SkeletonTransport, "skeleton")
+	EVENTBUS_CAPABILITY(skeleton::SkeletonTenantAccess, "skeleton/tenant-access")
+EVENTBUS_PLUGIN_END

@@ -189,4 +189,8 @@ TransportHealth RedisTransport::health()
 
 } // namespace eventbus
 
-EVENTBUS_PLUGIN(eventbus::RedisTransport, "redis")
+#include "RedisTenantAccess.h"
+EVENTBUS_PLUGIN_BEGIN
+	EVENTBUS_TRANSPORT(eventbus::RedisTransport, "redis")
+	EVENTBUS_CAPABILITY(eventbus::RedisTenantAccess, "redis/tenant-access")
+EVENTBUS_PLUGIN_END

@@ -7,7 +7,10 @@
 // printed unless generated on request, tenant ids that could widen the
 // channel glob are refused, --apply makes a user that can do what the bus
 // needs on its own channels and nothing else, and every bad option or bad
-// credential fails with one clear line and its exit code.
+// credential fails with one clear line and its exit code. The commands come
+// from the tenant-access capability of the selected transport's plugin: a
+// transport without one is a configuration error, another plugin's
+// capability is used as it is.
 //
 #include "RedisServer.h"
 #include "TestSupport.h"
@@ -16,6 +19,7 @@
 #include <Poco/FileStream.h>
 #include <Poco/SHA2Engine.h>
 #include <cppunit/extensions/HelperMacros.h>
+#include <algorithm>
 #include <memory>
 #include <sstream>
 
@@ -35,6 +39,7 @@ constexpr int Usage = 64;
 constexpr int DataError = 65;
 constexpr int Unavailable = 69;
 constexpr int NotPermitted = 77;
+constexpr int ConfigError = 78;
 
 std::string sha256Hex(const std::string& text)
 {
@@ -91,6 +96,8 @@ class RedisTenantCliTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testAdminUrlMayComeFromTheEnvironment);
 	CPPUNIT_TEST(testRevokeDeletesTheUserAndClosesItsConnections);
 	CPPUNIT_TEST(testPublishAndSubscribeOnAnotherTenantExitNotPermitted);
+	CPPUNIT_TEST(testTransportWithoutTenantAccessIsAConfigurationError);
+	CPPUNIT_TEST(testCommandsComeFromTheSelectedTransportsCapability);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -248,6 +255,43 @@ public:
 		}
 		// Nothing reached the server.
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), _server->command({"ACL", "USERS"}).elements.size());
+	}
+
+	void testTransportWithoutTenantAccessIsAConfigurationError()
+	{
+		const std::vector<std::vector<std::string>> cases{
+			{"tenant", "provision", "--tenant", "acme", "--generate-password", "--apply"},
+			{"tenant", "provision", "--tenant", "acme", "--password-env", "TENANT_CLI_ACME_PASSWORD"},
+			{"tenant", "revoke", "--tenant", "acme", "--apply"},
+		};
+		for (const auto& args : cases)
+		{
+			const CommandResult result = eventbus(with({"--define", "eventbus.transport=memory"}, args));
+			const std::string what = commandLine(args) + ": " + describe(result);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(what, ConfigError, result.exitCode);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(what, std::string(), result.out);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(what, std::size_t(1), static_cast<std::size_t>(
+				std::count(result.err.begin(), result.err.end(), '\n')));
+			CPPUNIT_ASSERT_MESSAGE(what, contains(result.err, "the transport 'memory' (eventbus.transport) has no tenant-access capability"));
+			CPPUNIT_ASSERT_MESSAGE(what, !contains(result.err, "generated password"));
+		}
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), _server->command({"ACL", "USERS"}).elements.size());
+	}
+
+	void testCommandsComeFromTheSelectedTransportsCapability()
+	{
+		// The fixture plugin's capability prints its own commands and refuses
+		// to apply them: nothing of Redis is built into the CLI.
+		const std::vector<std::string> fixture{"--define", "eventbus.plugins.path=" + fixtureDir() + "/capability",
+			"--define", "eventbus.transport=capable"};
+		const CommandResult dry = eventbus(with(fixture, {"tenant", "provision", "--tenant", "acme", "--db", "2",
+			"--password-hash", std::string(64, 'a')}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(describe(dry), 0, dry.exitCode);
+		CPPUNIT_ASSERT_EQUAL(std::string("GRANT c2pro.production.acme c2pro.production.acme.* db2\n"), dry.out);
+		const CommandResult applied = eventbus(with(fixture, {"tenant", "revoke", "--tenant", "acme", "--apply"}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(describe(applied), NotPermitted, applied.exitCode);
+		CPPUNIT_ASSERT_EQUAL(std::string("REVOKE c2pro.production.acme\n"), applied.out);
+		CPPUNIT_ASSERT_MESSAGE(applied.err, contains(applied.err, "tenant revoke: fixture refuses 1 command(s)"));
 	}
 
 	void testBadOptionsAreRefusedWithUsage()

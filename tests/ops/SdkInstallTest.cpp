@@ -11,6 +11,7 @@
 //
 #include "OpsSupport.h"
 #include "TestSupport.h"
+#include "eventbus/Transport.h"
 #include <Poco/DirectoryIterator.h>
 #include <Poco/File.h>
 #include <Poco/Path.h>
@@ -134,7 +135,7 @@ public:
 		// ${application.dir}../lib/eventbus/plugins.
 		CPPUNIT_ASSERT_MESSAGE(plugins.out,
 			plugins.out.find("plugins folder: " + Prefix + "/bin/../lib/eventbus/plugins") != std::string::npos);
-		CPPUNIT_ASSERT(std::regex_search(plugins.out, std::regex("libeventbus_memory\\.so +memory +1 +ok")));
+		CPPUNIT_ASSERT(std::regex_search(plugins.out, std::regex("libeventbus_memory\\.so +memory +" + std::to_string(EVENTBUS_PLUGIN_API_VERSION) + " +ok")));
 		CommandResult demo = installedEventbus({"demo"});
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(describe(demo), 0, demo.exitCode);
 	}
@@ -159,7 +160,15 @@ public:
 		CommandResult plugins = installedEventbus({"--define", "eventbus.transport=skeleton", "plugins"});
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(describe(plugins), 0, plugins.exitCode);
 		CPPUNIT_ASSERT_MESSAGE(plugins.out,
-			std::regex_search(plugins.out, std::regex("libeventbus_skeleton\\.so +skeleton +1 +ok")));
+			std::regex_search(plugins.out, std::regex("libeventbus_skeleton\\.so +skeleton +"
+				+ std::to_string(EVENTBUS_PLUGIN_API_VERSION) + " +ok\n  capability skeleton/tenant-access\n")));
+
+		// Its capability, found beside the transport, makes `tenant` work for it.
+		CommandResult tenant = installedEventbus({"--env", "local", "--define", "eventbus.transport=skeleton", "tenant", "provision",
+			"--tenant", "acme", "--password-hash", std::string(64, 'a')});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(describe(tenant), 0, tenant.exitCode);
+		CPPUNIT_ASSERT_EQUAL(std::string("USER SET c2pro.local.acme sha256:" + std::string(64, 'a')
+			+ " channels c2pro.local.acme.* allow publish,subscribe\n"), tenant.out);
 
 		CommandResult health = installedEventbus({"--define", "eventbus.transport=skeleton", "health"});
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(describe(health), 0, health.exitCode);

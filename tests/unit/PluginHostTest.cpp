@@ -4,19 +4,24 @@
 //
 // The plugin host loads the real transport plugins and refuses every bad
 // fixture with an error naming the file and the reason; inspect() never
-// throws; bad files beside good ones do not stop the good ones.
+// throws; bad files beside good ones do not stop the good ones; capabilities
+// are found beside the transport that provides them, as their interface; a
+// symlink is judged by its target.
 //
 #include "UnitSupport.h"
 #include "eventbus/EventBus.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/PluginHost.h"
+#include "eventbus/TenantAccessAdmin.h"
 #include <Poco/DirectoryIterator.h>
 #include <Poco/File.h>
 #include <Poco/Path.h>
 #include <Poco/TemporaryFile.h>
 #include <algorithm>
+#include <cstdlib>
 #include <dlfcn.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cppunit/extensions/HelperMacros.h>
 
 using namespace eventbus;
@@ -35,6 +40,9 @@ std::string abiMismatch() { return fixture("abi-mismatch", "libeventbus_abimisma
 std::string throwing() { return fixture("throwing", "libeventbus_throwing.so"); }
 std::string initThrows() { return fixture("init-throws", "libeventbus_initthrows.so"); }
 std::string noVersion() { return fixture("no-version", "libeventbus_noversion.so"); }
+std::string capabilityFolder() { return fixtureDir() + "/capability"; }
+std::string capabilityPlugin() { return fixture("capability", "libeventbus_capability.so"); }
+std::string capabilityAbi() { return fixture("capability-abi", "libeventbus_capabilityabi.so"); }
 
 bool hasName(const PluginInfo& info, const std::string& name)
 {
@@ -85,6 +93,18 @@ class PluginHostTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testFileInWorldWritableFolderIsUntrusted);
 	CPPUNIT_TEST(testFileInStickyFolderIsTrusted);
 	CPPUNIT_TEST(testStrictLoadRefusesUntrustedFileWithoutOpeningIt);
+	CPPUNIT_TEST(testSymlinkIntoWorldWritableFolderIsUntrusted);
+	CPPUNIT_TEST(testSymlinkIntoTrustedFolderLoadsItsTarget);
+	CPPUNIT_TEST(testInspectListsCapabilities);
+	CPPUNIT_TEST(testCapabilityIsCreatedAsItsInterface);
+	CPPUNIT_TEST(testEachCapabilityIsANewObject);
+	CPPUNIT_TEST(testPluginWithoutCapabilitiesHasNone);
+	CPPUNIT_TEST(testCapabilityOfAnotherTransportIsNotFound);
+	CPPUNIT_TEST(testCapabilityOfAnotherInterfaceIsRefused);
+	CPPUNIT_TEST(testThrowingCapabilityConstructorIsRefused);
+	CPPUNIT_TEST(testCapabilityOfUnknownTransportIsRefused);
+	CPPUNIT_TEST(testCapabilityManifestOfAnotherAbiIsRefused);
+	CPPUNIT_TEST(testRedisPluginExportsTenantAccess);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -197,7 +217,8 @@ public:
 	void testWrongApiVersionIsRefused()
 	{
 		const std::string msg = refusedLoad(wrongVersion());
-		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "999"));
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "built for plugin API 999, this host speaks "
+			+ std::to_string(EVENTBUS_PLUGIN_API_VERSION)));
 		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, std::to_string(EVENTBUS_PLUGIN_API_VERSION)));
 		CPPUNIT_ASSERT_MESSAGE(msg, containsNoCase(msg, "version"));
 	}
@@ -206,6 +227,8 @@ public:
 	{
 		const std::string msg = refusedLoad(abiMismatch());
 		CPPUNIT_ASSERT_MESSAGE(msg, containsNoCase(msg, "mismatch"));
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "abi_v" + std::to_string(EVENTBUS_PLUGIN_API_VERSION) + "::Transport"));
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "this host speaks " + std::to_string(EVENTBUS_PLUGIN_API_VERSION)));
 	}
 
 	void testMissingVersionSymbolIsRefused()
@@ -353,7 +376,174 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(lax, contains(lax, "initialisation failed"));
 	}
 
+	void testSymlinkIntoWorldWritableFolderIsUntrusted()
+	{
+		// Issue 15, defect 11: the link sits in a trusted folder, its target in
+		// a folder anyone may write (not sticky), so anyone may swap the code.
+		Poco::TemporaryFile open;
+		const std::string target = copyInto(open, loopbackPlugin(), 0777);
+		Poco::TemporaryFile trusted;
+		const std::string link = linkInto(trusted, target, 0755);
+		const std::string problem = PluginHost::trustProblem(link);
+		CPPUNIT_ASSERT_MESSAGE("a link into a world-writable folder passed the trust check", !problem.empty());
+		CPPUNIT_ASSERT_MESSAGE(problem, contains(problem, "world-writable"));
+		CPPUNIT_ASSERT_MESSAGE(problem, contains(problem, Poco::Path(target).parent().toString()));
+		const std::string msg = expectThrow<PluginException>([&] { PluginHost::instance().load(link); });
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, Poco::Path(target).parent().toString()));
+		// The target itself is refused for the same reason.
+		CPPUNIT_ASSERT(!PluginHost::trustProblem(target).empty());
+	}
+
+	void testSymlinkIntoTrustedFolderLoadsItsTarget()
+	{
+		Poco::TemporaryFile real;
+		const std::string target = copyInto(real, loopbackPlugin(), 0755);
+		Poco::TemporaryFile links;
+		const std::string link = linkInto(links, target, 0755);
+		CPPUNIT_ASSERT_EQUAL(std::string(), PluginHost::trustProblem(link));
+		auto transport = PluginHost::instance().createFromFile(link, "loopback");
+		CPPUNIT_ASSERT_EQUAL(std::string("loopback"), transport->name());
+		// The code that runs is the resolved file's, the one that was judged.
+		CPPUNIT_ASSERT_EQUAL(realPath(target), libraryOf(transport.get()));
+		// A link in a world-writable folder may be re-pointed by anyone.
+		Poco::TemporaryFile open;
+		const std::string openLink = linkInto(open, target, 0777);
+		const std::string problem = PluginHost::trustProblem(openLink);
+		CPPUNIT_ASSERT_MESSAGE(problem, contains(problem, Poco::Path(openLink).parent().toString()));
+	}
+
+	void testInspectListsCapabilities()
+	{
+		const PluginInfo info = PluginHost::instance().inspect(capabilityPlugin());
+		CPPUNIT_ASSERT_MESSAGE(info.reason, info.ok);
+		CPPUNIT_ASSERT(hasName(info, "capable") && hasName(info, "capable-too"));
+		const std::vector<std::string> expected{"capable/plain", "capable/tenant-access", "capable/throwing"};
+		CPPUNIT_ASSERT(expected == info.capabilities);
+	}
+
+	void testCapabilityIsCreatedAsItsInterface()
+	{
+		auto admin = PluginHost::instance().capability<TenantAccessAdmin>(capabilityFolder(), "capable",
+			TenantAccessAdmin::Name);
+		CPPUNIT_ASSERT(admin);
+		TenantAccess access;
+		access.tenantId = "acme";
+		access.user = "u";
+		access.db = 3;
+		access.env = "test";
+		access.prefix = "p";
+		const std::vector<ServerCommand> commands = admin->provisionCommands(access);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), commands.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("GRANT u p.test.acme.* db3"), TenantAccessAdmin::line(commands[0]));
+		// Its exceptions are the framework's types, caught as such here.
+		const std::string msg = expectThrow<AccessDeniedException>([&] { admin->apply(*makeConfig("memory"), commands, "v"); });
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "fixture refuses 1 command(s)"));
+		CPPUNIT_ASSERT_EQUAL(capabilityPlugin(), libraryOf(admin.get()));
+	}
+
+	void testEachCapabilityIsANewObject()
+	{
+		auto a = PluginHost::instance().createCapability(capabilityFolder(), "capable", "tenant-access");
+		auto b = PluginHost::instance().createCapability(capabilityFolder(), "capable", "tenant-access");
+		CPPUNIT_ASSERT(a && b && a.get() != b.get());
+	}
+
+	void testPluginWithoutCapabilitiesHasNone()
+	{
+		CPPUNIT_ASSERT(PluginHost::instance().inspect(memoryPlugin()).capabilities.empty());
+		CPPUNIT_ASSERT(!PluginHost::instance().capability<TenantAccessAdmin>(pluginDir(), "memory", TenantAccessAdmin::Name));
+		CPPUNIT_ASSERT(!PluginHost::instance().createCapability(pluginDir(), "loopback", TenantAccessAdmin::Name));
+		// A plugin of API 1's form (a hand-written manifest, no capabilities') too.
+		const PluginInfo throwingInfo = PluginHost::instance().inspect(throwing());
+		CPPUNIT_ASSERT(throwingInfo.ok && throwingInfo.capabilities.empty());
+	}
+
+	void testCapabilityOfAnotherTransportIsNotFound()
+	{
+		// Registered for "capable", not for the file's other transport.
+		CPPUNIT_ASSERT(!PluginHost::instance().createCapability(capabilityFolder(), "capable-too", TenantAccessAdmin::Name));
+		CPPUNIT_ASSERT(!PluginHost::instance().createCapability(capabilityFolder(), "capable", "no-such-capability"));
+	}
+
+	void testCapabilityOfAnotherInterfaceIsRefused()
+	{
+		CPPUNIT_ASSERT(PluginHost::instance().createCapability(capabilityFolder(), "capable", "plain"));
+		const std::string msg = expectThrow<PluginException>([&] {
+			PluginHost::instance().capability<TenantAccessAdmin>(capabilityFolder(), "capable", "plain");
+		});
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "capable/plain"));
+	}
+
+	void testThrowingCapabilityConstructorIsRefused()
+	{
+		const std::string msg = expectThrow<PluginException>([&] {
+			PluginHost::instance().createCapability(capabilityFolder(), "capable", "throwing");
+		});
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, capabilityPlugin()));
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "capability constructor failed"));
+	}
+
+	void testCapabilityOfUnknownTransportIsRefused()
+	{
+		const std::string msg = expectThrow<PluginException>([&] {
+			PluginHost::instance().capability<TenantAccessAdmin>(capabilityFolder(), "nosuch", TenantAccessAdmin::Name);
+		});
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "'nosuch'"));
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "capable"));
+	}
+
+	void testCapabilityManifestOfAnotherAbiIsRefused()
+	{
+		const std::string msg = refusedLoad(capabilityAbi());
+		CPPUNIT_ASSERT_MESSAGE(msg, containsNoCase(msg, "mismatch"));
+		CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, "abi_v" + std::to_string(EVENTBUS_PLUGIN_API_VERSION) + "::Capability"));
+		const PluginInfo info = PluginHost::instance().inspect(capabilityAbi());
+		CPPUNIT_ASSERT(!info.ok && info.names.empty() && info.capabilities.empty());
+		expectThrow<PluginException>([&] {
+			PluginHost::instance().create(fixtureDir() + "/capability-abi", "capabilityabi");
+		});
+	}
+
+	void testRedisPluginExportsTenantAccess()
+	{
+		const std::string redis = pluginDir() + "/libeventbus_redis.so";
+		if (!Poco::File(redis).exists())
+			return; // built with EVENTBUS_WITH_REDIS=OFF
+		const PluginInfo info = PluginHost::instance().inspect(redis);
+		CPPUNIT_ASSERT_MESSAGE(info.reason, info.ok);
+		CPPUNIT_ASSERT(info.capabilities == std::vector<std::string>{"redis/tenant-access"});
+		auto admin = PluginHost::instance().capability<TenantAccessAdmin>(pluginDir(), "redis", TenantAccessAdmin::Name);
+		CPPUNIT_ASSERT(admin);
+		TenantAccess access;
+		access.tenantId = "acme";
+		access.user = "c2pro.production.acme";
+		access.passwordHash = std::string(64, 'a');
+		access.env = "production";
+		access.prefix = "c2pro";
+		CPPUNIT_ASSERT_EQUAL(std::string("c2pro.production.acme.*"), admin->scope(access));
+		CPPUNIT_ASSERT_EQUAL(std::string("ACL DELUSER c2pro.production.acme"), TenantAccessAdmin::line(admin->revokeCommands(access).at(0)));
+	}
+
 private:
+	/// What `file` resolves to, as dladdr names the library.
+	static std::string realPath(const std::string& file)
+	{
+		char* real = ::realpath(file.c_str(), nullptr);
+		std::string resolved = real ? real : "";
+		std::free(real);
+		return resolved;
+	}
+
+	/// A symbolic link to `target` in the temporary folder `dir` (created with `mode`).
+	static std::string linkInto(Poco::TemporaryFile& dir, const std::string& target, mode_t mode)
+	{
+		dir.createDirectories();
+		::chmod(dir.path().c_str(), mode);
+		const std::string link = dir.path() + "/" + Poco::Path(target).getFileName();
+		CPPUNIT_ASSERT_EQUAL(0, ::symlink(target.c_str(), link.c_str()));
+		return link;
+	}
+
 	/// The shared library whose code made `object` (the file of its vtable).
 	static std::string libraryOf(const void* object)
 	{

@@ -2,6 +2,7 @@
 // EventBusApp.cpp
 //
 #include "EventBusApp.h"
+#include "DlqCommand.h"
 #include "ServeCommand.h"
 #include "TenantCommand.h"
 #include "eventbus/CloudEventCodec.h"
@@ -37,7 +38,7 @@ namespace eventbus {
 
 namespace {
 
-const char* const Verbs = "demo, plugins, publish, subscribe, health, serve, tenant";
+const char* const Verbs = "demo, plugins, publish, subscribe, health, serve, tenant, dlq";
 
 // Blocks SIGINT/SIGTERM in every thread (call before any thread starts) and
 // lets one thread wait for them.
@@ -118,7 +119,10 @@ void EventBusApp::defineOptions(OptionSet& options)
 	options.addOption(Option("count", "n", "subscribe: exit 0 after N events.").required(false).repeatable(false).argument("N"));
 	options.addOption(Option("timeout", "", "subscribe: exit non-zero if the events have not arrived after S seconds.")
 		.required(false).repeatable(false).argument("S"));
+	options.addOption(Option("group", "", "subscribe: the consumer group (durable transports: redis-streams).")
+		.required(false).repeatable(false).argument("G"));
 	TenantCommand::defineOptions(options);
+	DlqCommand::defineOptions(options);
 }
 
 void EventBusApp::handleOption(const std::string& name, const std::string& value)
@@ -138,6 +142,7 @@ void EventBusApp::handleOption(const std::string& name, const std::string& value
 			throw Poco::InvalidArgumentException("--define: expected key=value, got '" + value + "'");
 		_defines[value.substr(0, eq)] = value.substr(eq + 1);
 	}
+	else if (name == "id" && _options.count(name)) _options[name] += DlqCommand::IdSeparator + value;
 	else _options[name] = value;
 }
 
@@ -151,13 +156,14 @@ void EventBusApp::usage() const
 		"  demo       the bus end to end on the configured transport\n"
 		"  plugins    every file in the plugins folder, with its status\n"
 		"  publish    --tenant T --topic X [--payload JSON] [--correlation-id C]\n"
-		"  subscribe  --tenant T|--all-tenants --topic X [--count N] [--timeout S]\n"
+		"  subscribe  --tenant T|--all-tenants --topic X [--group G] [--count N] [--timeout S]\n"
 		"  health     exit 0 only when the transport is ready\n"
 		"  serve      HTTP /health/live, /health/ready, /metrics on eventbus.http.address:eventbus.http.port\n"
 		"             until SIGTERM or SIGINT (--daemon: detached, --pidfile FILE)\n"
 		"  tenant provision --tenant T --password-env VAR|--password-hash HEX|--generate-password\n"
 		"             [--user NAME] [--db N] [--apply]: the tenant's Redis ACL user, its own channels only\n"
-		"  tenant revoke --tenant T [--user NAME] [--apply]: ACL DELUSER");
+		"  tenant revoke --tenant T [--user NAME] [--apply]: ACL DELUSER\n"
+		"  dlq list|replay|purge --tenant T --topic X [--id ID ...|--all] [--limit N]: dead letters (redis-streams)");
 	help.format(std::cout);
 }
 
@@ -250,11 +256,12 @@ int EventBusApp::main(const std::vector<std::string>& args)
 		usage();
 		return EXIT_OK;
 	}
-	// `tenant` takes an action: `eventbus tenant provision ...`.
-	const bool tenant = !args.empty() && args[0] == "tenant";
+	// `tenant` and `dlq` take an action: `eventbus tenant provision ...`.
+	const bool tenant = !args.empty() && (args[0] == "tenant" || args[0] == "dlq");
 	if (tenant && args.size() != 2)
 	{
-		std::cerr << "eventbus: tenant: expected one action (provision, revoke), got " << args.size() - 1
+		std::cerr << "eventbus: " << args[0] << ": expected one action ("
+		          << (args[0] == "dlq" ? "list, replay, purge" : "provision, revoke") << "), got " << args.size() - 1
 		          << "; run 'eventbus --help'" << std::endl;
 		return EXIT_USAGE;
 	}
@@ -276,6 +283,7 @@ int EventBusApp::main(const std::vector<std::string>& args)
 		if (verb == "publish") return runPublish();
 		if (verb == "subscribe") return runSubscribe();
 		if (verb == "serve") return runServe();
+		if (args[0] == "dlq") return DlqCommand(config(), _options).run(args[1], std::cout, std::cerr);
 		if (tenant) return TenantCommand(config(), _options).run(args[1], std::cout, std::cerr);
 		return runHealth();
 	}
@@ -349,6 +357,7 @@ int EventBusApp::runSubscribe()
 	std::string tenant = allTenants ? std::string() : requireOption("tenant");
 	const int count = intOption("count", 0);
 	const int timeoutSeconds = intOption("timeout", 0);
+	const SubscribeOptions subscribeOptions{option("group")};
 
 	TerminationSignals signals; // before the bus starts any thread
 	EventBus bus(config());
@@ -359,12 +368,19 @@ int EventBusApp::runSubscribe()
 		[&](const Event& event) {
 			std::string line = CloudEventCodec::encode(event);
 			std::lock_guard<std::mutex> lock(mutex);
-			if (count > 0 && received >= count) return;
+			// In a group, an event past --count is not acknowledged: it stays
+			// pending and another consumer of the group gets it.
+			if (count > 0 && received >= count)
+			{
+				if (subscribeOptions.group.empty()) return;
+				throw EventBusException("subscribe: --count " + std::to_string(count) + " reached; left to group "
+					+ subscribeOptions.group);
+			}
 			std::cout << line << std::endl;
 			++received;
 			arrived.notify_all();
 		},
-		allTenants ? TenantScope::allTenants() : TenantScope::tenant(tenant));
+		allTenants ? TenantScope::allTenants() : TenantScope::tenant(tenant), subscribeOptions);
 	std::cerr << "subscribed " << (allTenants ? "all tenants of " + topic : bus.channelFor(tenant, topic)) << std::endl;
 
 	const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);

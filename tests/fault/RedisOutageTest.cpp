@@ -6,7 +6,8 @@
 // command) timeout with a message naming host, port and cause; `buffer`
 // keeps events while the server is away and delivers them in order once it
 // is back, and refuses (and counts) what does not fit. A write to a dead
-// server never raises SIGPIPE.
+// server never raises SIGPIPE. A PUBLISH written without a reply in time is
+// OutcomeUnknownException (it may be delivered), never buffered or resent.
 //
 #include "RedisServer.h"
 #include "TestSupport.h"
@@ -47,6 +48,9 @@ class RedisOutageTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testBufferedAsyncPublishesCompleteInOrderAfterRecovery);
 	CPPUNIT_TEST(testCloseCompletesAsyncPublishesStillQueued);
 	CPPUNIT_TEST(testPublishToKilledServerDoesNotRaiseSigpipe);
+	CPPUNIT_TEST(testTimedOutPublishIsOutcomeUnknownAndDeliveredOnResume);
+	CPPUNIT_TEST(testTimedOutAsyncPublishIsOutcomeUnknownAndNotResent);
+	CPPUNIT_TEST(testPublishThatNeverReachedTheServerIsNotOutcomeUnknown);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -302,6 +306,89 @@ public:
 		}
 		// The subscriber's heartbeat writes to its dead connection too.
 		CPPUNIT_ASSERT(waitUntil([&]() { return !subscriber->health().ready; }));
+	}
+
+	/// A subscriber that keeps its connection through a pause of a few seconds.
+	std::unique_ptr<EventBus> patientSubscriber()
+	{
+		return bus({{"eventbus.redis.healthIntervalMs", "10000"}, {"eventbus.redis.healthTimeoutMs", "20000"}});
+	}
+
+	void testTimedOutPublishIsOutcomeUnknownAndDeliveredOnResume()
+	{
+		EventLog log;
+		auto subscriber = patientSubscriber();
+		subscriber->subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
+		auto publisher = bus({{"eventbus.redis.commandTimeoutMs", "1000"}});
+		publisher->publish(Topic, numbered(0), "acme");
+		CPPUNIT_ASSERT(log.waitFor(1));
+		_server->pause();
+
+		// Written, no reply within the command timeout: not "failed", unknown.
+		std::string message;
+		const long long took = millisecondsOf([&]() {
+			message = messageOf<OutcomeUnknownException>([&]() { publisher->publish(Topic, numbered(1), "acme"); });
+		});
+		CPPUNIT_ASSERT_MESSAGE(std::to_string(took) + " ms", took >= 900 && took < 2500);
+		CPPUNIT_ASSERT_MESSAGE(message, contains(message, _server->endpoint()));
+		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "timed out (reply)"));
+		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "outcome is unknown"));
+		_server->resume();
+
+		// The server had it: delivered once resumed, exactly once.
+		CPPUNIT_ASSERT(log.waitFor(2));
+		CPPUNIT_ASSERT(waitUntil([&]() { return publisher->health().ready; })); // past the reconnect backoff
+		publisher->publish(Topic, numbered(2), "acme");
+		CPPUNIT_ASSERT(log.waitFor(3));
+		CPPUNIT_ASSERT(log.intField("n") == std::vector<int>({0, 1, 2}));
+	}
+
+	void testTimedOutAsyncPublishIsOutcomeUnknownAndNotResent()
+	{
+		// With onOutage=buffer too: an event whose fate is unknown is not buffered.
+		EventLog log;
+		auto subscriber = patientSubscriber();
+		subscriber->subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
+		auto publisher = bus({{"eventbus.redis.commandTimeoutMs", "1000"}, {"eventbus.redis.onOutage", "buffer"}});
+		publisher->publish(Topic, numbered(0), "acme");
+		CPPUNIT_ASSERT(log.waitFor(1));
+		_server->pause();
+
+		std::future<Receipt> receipt = publisher->publishAsync(Topic, numbered(1), "acme");
+		CPPUNIT_ASSERT(receipt.wait_for(std::chrono::milliseconds(5000)) == std::future_status::ready);
+		const std::string message = messageOf<OutcomeUnknownException>([&]() { receipt.get(); });
+		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "timed out (reply)"));
+		_server->resume();
+
+		CPPUNIT_ASSERT(log.waitFor(2));
+		publisher->publish(Topic, numbered(2), "acme");
+		CPPUNIT_ASSERT(log.waitFor(3));
+		// Not sent a second time on the next connection.
+		CPPUNIT_ASSERT(log.intField("n") == std::vector<int>({0, 1, 2}));
+	}
+
+	void testPublishThatNeverReachedTheServerIsNotOutcomeUnknown()
+	{
+		auto publisher = bus();
+		publisher->publish(Topic, numbered(0), "acme");
+		_server->kill();
+		bool unknown = false;
+		std::string message;
+		try
+		{
+			publisher->publish(Topic, numbered(1), "acme");
+		}
+		catch (OutcomeUnknownException& exc)
+		{
+			unknown = true;
+			message = exc.message();
+		}
+		catch (TransportException& exc)
+		{
+			message = exc.message();
+		}
+		CPPUNIT_ASSERT_MESSAGE(message, !unknown);
+		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "Connection refused"));
 	}
 
 private:

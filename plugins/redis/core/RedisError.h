@@ -2,9 +2,10 @@
 // RedisError.h
 //
 // Every failure talking to Redis becomes a RedisError (a TransportException)
-// in one place, throwRedisError(); callers outside the plugin see a
-// TransportException whose message names host:port and the cause, never a
-// credential.
+// in one place: socket errors in throwRedisError(), error replies through the
+// one table of classifyReply(). Callers catch the type and read failure();
+// outside the plugin they see a TransportException whose message names
+// host:port and the cause, never a credential.
 //
 #pragma once
 
@@ -51,6 +52,26 @@ private:
 /// socket I/O. It classifies Poco's socket exceptions (refused, timeout, reset,
 /// host not found) and rethrows a RedisError unchanged.
 [[noreturn]] void throwRedisError(const std::string& endpoint, const std::string& operation);
+
+/// Where an error reply came: what it means depends on it.
+enum class ReplyStage
+{
+	Auth,    ///< the reply to AUTH: every error is a refused login
+	Login,   ///< the other login steps (SELECT): an ACL refusal is a login failure
+	Command  ///< after login: an ACL refusal is a Permission failure
+};
+
+/// The failure an error reply is (the one table: NOPERM, NOAUTH, WRONGPASS,
+/// anything else a Server refusal).
+RedisFailure classifyReply(const std::string& serverError, ReplyStage stage);
+
+/// Throws the RedisError for the error reply `serverError` to `operation`.
+[[noreturn]] void throwReplyError(const std::string& endpoint, const std::string& serverError,
+	const std::string& operation, ReplyStage stage = ReplyStage::Command);
+
+/// The message of an OutcomeUnknownException: `cause` (a RedisError's
+/// message), and that `operation` was written and may have taken effect.
+std::string outcomeUnknownMessage(const std::string& cause, const std::string& operation);
 
 /// True for an ACL refusal ("NOPERM ..."), the error Redis 7 replies when the
 /// user may not run a command or use a channel.

@@ -1,7 +1,8 @@
 //
-// RedisTransport.h
+// RedisPubSubTransport.h
 //
-// The `redis` transport plugin: Redis Pub/Sub on the canonical channels.
+// The `redis` transport: Redis Pub/Sub on the canonical channels, built on
+// the shared Redis core (core/).
 //
 #pragma once
 
@@ -20,14 +21,14 @@ class RedisSubscriber;
 /// one read by its own thread. Configured by the eventbus.redis.* keys (see
 /// docs/runbook.md). Pub/Sub keeps nothing: messages published while the
 /// subscriber is disconnected are lost, and the reconnect reports a gap.
-class RedisTransport : public Transport
+class RedisPubSubTransport : public Transport
 {
 public:
 	/// Plain TCP for redis://, TLS (TlsRedisSocket) for rediss://.
-	RedisTransport();
+	RedisPubSubTransport();
 	/// With another socket (tests), whatever the URL's scheme.
-	explicit RedisTransport(RedisSocketFactory socketFactory);
-	~RedisTransport() override;
+	explicit RedisPubSubTransport(RedisSocketFactory socketFactory);
+	~RedisPubSubTransport() override;
 
 	std::string name() const override;
 	bool isInProcess() const override;

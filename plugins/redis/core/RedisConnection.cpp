@@ -1,7 +1,10 @@
 //
 // RedisConnection.cpp
 //
+// One connection: login, RESP formatting and the bounded reply reader.
+//
 #include "RedisConnection.h"
+#include "RedisCommands.h"
 #include "RedisError.h"
 #include <Poco/String.h>
 #include <algorithm>
@@ -44,11 +47,6 @@ redisReader* createReader()
 
 const char* const PlainHint = " before any reply (if the port serves TLS, use a rediss:// URL)";
 
-bool startsWith(const std::string& text, const char* prefix)
-{
-	return text.compare(0, std::char_traits<char>::length(prefix), prefix) == 0;
-}
-
 } // namespace
 
 RedisConnection::RedisConnection(const RedisSettings& settings, std::unique_ptr<RedisSocket> socket,
@@ -84,26 +82,18 @@ void RedisConnection::open()
 	const RedisEndpoint& ep = _settings.endpoint;
 	if (!ep.password.empty())
 	{
-		Command auth{"AUTH"};
-		if (!ep.user.empty())
-			auth.push_back(ep.user);
-		auth.push_back(ep.password);
-		send(auth);
+		send(RedisCommands::auth(ep.user, ep.password));
 		ReplyPtr reply = readReply();
 		if (reply->type == REDIS_REPLY_ERROR)
-			throwRedisError(_endpoint, RedisFailure::Auth, "AUTH", text(*reply));
+			throwReplyError(_endpoint, text(*reply), "AUTH", ReplyStage::Auth);
 	}
 	if (ep.db != 0)
 	{
-		send({"SELECT", std::to_string(ep.db)});
+		send(RedisCommands::select(ep.db));
 		ReplyPtr reply = readReply();
+		// A login step: an ACL user without +select fails like a bad password.
 		if (reply->type == REDIS_REPLY_ERROR)
-		{
-			// A login step: an ACL user without +select fails like a bad password.
-			const std::string error = text(*reply);
-			throwRedisError(_endpoint, isPermissionError(error) ? RedisFailure::Auth : RedisFailure::Server,
-				"SELECT", error);
-		}
+			throwReplyError(_endpoint, text(*reply), "SELECT", ReplyStage::Login);
 	}
 }
 
@@ -274,13 +264,8 @@ void RedisConnection::throwIfError(const redisReply& reply, const std::string& o
 
 void RedisConnection::throwIfError(const std::string& endpoint, const redisReply& reply, const std::string& operation)
 {
-	if (reply.type != REDIS_REPLY_ERROR)
-		return;
-	const std::string error = text(reply);
-	if (isPermissionError(error))
-		throwRedisError(endpoint, RedisFailure::Permission, operation, error);
-	const bool auth = startsWith(error, "NOAUTH") || startsWith(error, "WRONGPASS");
-	throwRedisError(endpoint, auth ? RedisFailure::Auth : RedisFailure::Server, operation, error);
+	if (reply.type == REDIS_REPLY_ERROR)
+		throwReplyError(endpoint, text(reply), operation);
 }
 
 } // namespace eventbus

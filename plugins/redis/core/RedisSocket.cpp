@@ -1,6 +1,8 @@
 //
 // RedisSocket.cpp
 //
+// The plain TCP RedisSocket and the DNS lookup bounded by the connect timeout.
+//
 #include "RedisSocket.h"
 #include <Poco/Exception.h>
 #include <Poco/Net/IPAddress.h>

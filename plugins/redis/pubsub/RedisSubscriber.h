@@ -4,6 +4,7 @@
 // The subscribing side: a dedicated connection read by one thread, which
 // also runs the heartbeat (PING with a deadline) and reconnects with capped
 // exponential backoff, re-issuing every live SUBSCRIBE / PSUBSCRIBE.
+// Commands reach the socket through an outbox, never under the state mutex.
 // Messages go through a DeliveryDispatcher to the callbacks. A SUBSCRIBE the
 // server's ACL refuses (NOPERM) is never retried: subscribe() throws, and a
 // subscription refused when it is restored after a reconnect is dropped.
@@ -12,6 +13,7 @@
 
 #include "eventbus/DeliveryDispatcher.h"
 #include "RedisConnection.h"
+#include "RedisError.h"
 #include "RedisSettings.h"
 #include "eventbus/Metrics.h"
 #include "eventbus/Redactor.h"
@@ -106,7 +108,12 @@ private:
 	void flushDeliveries();
 	bool confirmedLocked(const std::string& key) const;
 	bool allConfirmedLocked() const;
-	void sendLocked(const Command& command, const std::string& key = std::string(), std::uint64_t serial = 0);
+	/// Queues `command` for the current connection, its reply expected in
+	/// order (a SUBSCRIBE of `key` / `serial`, else "").
+	void queueLocked(const Command& command, const std::string& key = std::string(), std::uint64_t serial = 0);
+	/// Sends the outbox in order with the lock released (unless another thread
+	/// is sending it already); returns the first send failure, also logged.
+	std::unique_ptr<RedisError> flushLocked(std::unique_lock<std::mutex>& lock);
 	SentCommand answeredLocked();
 	void refused(const SentCommand& sent, const std::string& serverError);
 
@@ -135,6 +142,8 @@ private:
 	std::map<std::string, ServerSubscription> _server;
 	std::map<std::string, Acks> _acks;            // per key, on the current connection
 	std::deque<SentCommand> _awaiting;            // replies due on the current connection, in order
+	std::string _outbox;                          // commands queued for the current connection, not yet sent
+	bool _flushing = false;                       // a thread sends the outbox (without the lock)
 	std::map<std::uint64_t, Refusal> _refusals;   // by serial, until every waiter was told
 	std::uint64_t _nextSerial = 0;
 	std::string _lastError;                       // of the last failed connection, "" once ready

@@ -6,6 +6,7 @@
 //
 #pragma once
 
+#include "RedisCommands.h"
 #include "RedisSettings.h"
 #include "RedisSocket.h"
 #include <hiredis/hiredis.h>
@@ -29,9 +30,6 @@ struct ReaderDeleter
 
 /// A parsed reply, owned.
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-
-/// A command and its binary-safe arguments.
-using Command = std::vector<std::string>;
 
 /// Not thread-safe, except that send() may run in one thread (serialised by
 /// the caller) while another thread reads replies.

@@ -1,6 +1,9 @@
 //
 // RedisError.cpp
 //
+// The classification of socket errors and error replies into RedisFailure,
+// and the message of each failure.
+//
 #include "RedisError.h"
 #include "eventbus/Names.h"
 #include <Poco/Net/NetException.h>
@@ -114,9 +117,55 @@ void throwRedisError(const std::string& endpoint, const std::string& operation)
 	}
 }
 
+namespace {
+
+// The error replies that mean more than "the server refused this command".
+struct ReplyClass
+{
+	const char* prefix;
+	RedisFailure atLogin;   // after AUTH (SELECT)
+	RedisFailure atCommand; // after login
+};
+
+const ReplyClass ReplyTable[] = {
+	{"NOPERM", RedisFailure::Auth, RedisFailure::Permission}, // ACL: command, key or channel not allowed
+	{"NOAUTH", RedisFailure::Auth, RedisFailure::Auth},       // no AUTH yet, or a password is required
+	{"WRONGPASS", RedisFailure::Auth, RedisFailure::Auth},    // user or password wrong, or user disabled
+};
+
+bool startsWith(const std::string& text, const char* prefix)
+{
+	return text.compare(0, std::char_traits<char>::length(prefix), prefix) == 0;
+}
+
+} // namespace
+
+RedisFailure classifyReply(const std::string& serverError, ReplyStage stage)
+{
+	if (stage == ReplyStage::Auth)
+		return RedisFailure::Auth;
+	for (const ReplyClass& entry : ReplyTable)
+	{
+		if (startsWith(serverError, entry.prefix))
+			return stage == ReplyStage::Login ? entry.atLogin : entry.atCommand;
+	}
+	return RedisFailure::Server;
+}
+
+void throwReplyError(const std::string& endpoint, const std::string& serverError,
+	const std::string& operation, ReplyStage stage)
+{
+	throwRedisError(endpoint, classifyReply(serverError, stage), operation, serverError);
+}
+
+std::string outcomeUnknownMessage(const std::string& cause, const std::string& operation)
+{
+	return cause + "; the " + operation + " was written, its outcome is unknown (it may still take effect)";
+}
+
 bool isPermissionError(const std::string& serverError)
 {
-	return serverError.compare(0, 6, "NOPERM") == 0;
+	return classifyReply(serverError, ReplyStage::Command) == RedisFailure::Permission;
 }
 
 std::string accessDeniedMessage(const std::string& endpoint, const std::string& user,

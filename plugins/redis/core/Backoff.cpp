@@ -1,6 +1,8 @@
 //
 // Backoff.cpp
 //
+// Capped exponential backoff with jitter.
+//
 #include "Backoff.h"
 #include <algorithm>
 

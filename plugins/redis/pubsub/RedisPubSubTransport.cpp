@@ -1,12 +1,14 @@
 //
-// RedisTransport.cpp
+// RedisPubSubTransport.cpp
 //
-#include "RedisTransport.h"
+// The `redis` transport: settings checks at start, then a RedisPublisher and
+// a RedisSubscriber sharing the socket factory.
+//
+#include "RedisPubSubTransport.h"
 #include "RedisPublisher.h"
 #include "RedisSubscriber.h"
 #include "TlsRedisSocket.h"
 #include "eventbus/Exceptions.h"
-#include "eventbus/Plugin.h"
 #include <Poco/Net/IPAddress.h>
 #include <Poco/String.h>
 
@@ -26,32 +28,32 @@ bool isLoopback(const std::string& host)
 
 } // namespace
 
-RedisTransport::RedisTransport()
+RedisPubSubTransport::RedisPubSubTransport()
 {
 	// The socket is chosen in start(), by the URL: redis:// or rediss://.
 }
 
-RedisTransport::RedisTransport(RedisSocketFactory socketFactory)
+RedisPubSubTransport::RedisPubSubTransport(RedisSocketFactory socketFactory)
 	: _socketFactory(std::move(socketFactory))
 {
 }
 
-RedisTransport::~RedisTransport()
+RedisPubSubTransport::~RedisPubSubTransport()
 {
 	stop();
 }
 
-std::string RedisTransport::name() const
+std::string RedisPubSubTransport::name() const
 {
 	return "redis";
 }
 
-bool RedisTransport::isInProcess() const
+bool RedisPubSubTransport::isInProcess() const
 {
 	return false;
 }
 
-void RedisTransport::start(const TransportContext& context)
+void RedisPubSubTransport::start(const TransportContext& context)
 {
 	const RedisSettings settings = RedisSettings::fromConfig(context.config);
 	const RedisEndpoint& endpoint = settings.endpoint;
@@ -100,7 +102,7 @@ void RedisTransport::start(const TransportContext& context)
 	_publisher->start();
 }
 
-void RedisTransport::stop()
+void RedisPubSubTransport::stop()
 {
 	std::shared_ptr<RedisPublisher> publisher;
 	std::shared_ptr<RedisSubscriber> subscriber;
@@ -118,7 +120,7 @@ void RedisTransport::stop()
 		publisher->stop();
 }
 
-std::shared_ptr<RedisPublisher> RedisTransport::publisher() const
+std::shared_ptr<RedisPublisher> RedisPubSubTransport::publisher() const
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	if (!_started || !_publisher)
@@ -128,7 +130,7 @@ std::shared_ptr<RedisPublisher> RedisTransport::publisher() const
 	return _publisher;
 }
 
-std::shared_ptr<RedisSubscriber> RedisTransport::subscriber() const
+std::shared_ptr<RedisSubscriber> RedisPubSubTransport::subscriber() const
 {
 	std::lock_guard<std::mutex> lock(_mutex);
 	if (!_started || !_subscriber)
@@ -138,22 +140,22 @@ std::shared_ptr<RedisSubscriber> RedisTransport::subscriber() const
 	return _subscriber;
 }
 
-void RedisTransport::publish(const OutboundMessage& message)
+void RedisPubSubTransport::publish(const OutboundMessage& message)
 {
 	publisher()->publish(message.channel, message.wire);
 }
 
-void RedisTransport::publishAsync(const OutboundMessage& message, PublishCallback done)
+void RedisPubSubTransport::publishAsync(const OutboundMessage& message, PublishCallback done)
 {
 	publisher()->publishAsync(message.channel, message.wire, std::move(done));
 }
 
-std::uint64_t RedisTransport::subscribe(const ChannelSubscription& subscription, DeliveryCallback callback)
+std::uint64_t RedisPubSubTransport::subscribe(const ChannelSubscription& subscription, DeliveryCallback callback)
 {
 	return subscriber()->subscribe(subscription, std::move(callback));
 }
 
-void RedisTransport::unsubscribe(std::uint64_t id)
+void RedisPubSubTransport::unsubscribe(std::uint64_t id)
 {
 	std::shared_ptr<RedisSubscriber> subscriber;
 	{
@@ -165,7 +167,7 @@ void RedisTransport::unsubscribe(std::uint64_t id)
 		subscriber->unsubscribe(id);
 }
 
-TransportHealth RedisTransport::health()
+TransportHealth RedisPubSubTransport::health()
 {
 	std::shared_ptr<RedisPublisher> publisher;
 	std::shared_ptr<RedisSubscriber> subscriber;
@@ -188,9 +190,3 @@ TransportHealth RedisTransport::health()
 }
 
 } // namespace eventbus
-
-#include "RedisTenantAccess.h"
-EVENTBUS_PLUGIN_BEGIN
-	EVENTBUS_TRANSPORT(eventbus::RedisTransport, "redis")
-	EVENTBUS_CAPABILITY(eventbus::RedisTenantAccess, "redis/tenant-access")
-EVENTBUS_PLUGIN_END

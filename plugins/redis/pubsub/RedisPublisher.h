@@ -1,11 +1,12 @@
 //
 // RedisPublisher.h
 //
-// The publishing side: one connection guarded by a mutex. publish() waits
-// for the server's reply to its PUBLISH; publishAsync() queues, and a
-// sender thread sends the queue pipelined in call order. The same queue is
-// the outage buffer of onOutage=buffer, flushed in order once the server is
-// back.
+// The publishing side: one connection, used by one thread at a time and
+// never under the state mutex (it is taken under the lock, used without it).
+// publish() waits for the server's reply to its PUBLISH; publishAsync()
+// queues, and a sender thread sends the queue pipelined in call order
+// (RedisPublisherSender.cpp). The same queue is the outage buffer of
+// onOutage=buffer, flushed in order once the server is back.
 //
 #pragma once
 
@@ -52,14 +53,17 @@ public:
 	/// asynchronous publishes queued before it). The number of receivers it
 	/// returns is not an acknowledgement and is ignored. Throws
 	/// AccessDeniedException when the ACL user may not publish on the channel
-	/// (never buffered or retried), TransportException naming host:port and
-	/// the cause (onOutage=fail), or
+	/// (never buffered or retried), OutcomeUnknownException when the PUBLISH
+	/// was written and no reply came (it may be delivered; never buffered or
+	/// retried), TransportException naming host:port and the cause when it
+	/// never reached the server (onOutage=fail), or
 	/// buffers the event (onOutage=buffer) and throws OverflowException when
 	/// the buffer is full.
 	void publish(const std::string& channel, const std::string& wire);
 
 	/// Queues the PUBLISH; `done` gets null once the server replied, or the
-	/// error. onOutage=fail: during an outage `done` gets the error at once;
+	/// error (OutcomeUnknownException when it was written and no reply came,
+	/// whatever the policy). onOutage=fail: during an outage `done` gets the error at once;
 	/// onOutage=buffer: the event waits for the server. Throws OverflowException
 	/// (without calling `done`) when the queue is full.
 	void publishAsync(const std::string& channel, const std::string& wire, PublishCallback done);
@@ -80,12 +84,18 @@ private:
 	};
 	using Completions = std::vector<std::pair<PublishCallback, std::exception_ptr>>;
 
-	bool connectLocked();
+	/// Opens the connection if there is none and the backoff allows, with the
+	/// lock released meanwhile (_busy set). Call only when !_busy.
+	bool connectLocked(std::unique_lock<std::mutex>& lock);
+	/// Waits until no thread uses the connection.
+	void waitIdleLocked(std::unique_lock<std::mutex>& lock);
 	void dropConnectionLocked();
 	std::string unavailableLocked() const;
 	void enqueueLocked(Pending&& pending, const std::string& outageCause);
 	void failQueuedLocked(const std::string& cause, Completions& completions);
 	void sendLoop();
+	void publishDirect(std::unique_lock<std::mutex>& lock, const std::string& channel, const std::string& wire);
+	void publishQueued(std::unique_lock<std::mutex>& lock, const std::string& channel, const std::string& wire);
 	/// Sends up to one batch; returns how many buffered events (no callback) it delivered.
 	std::size_t sendBatchLocked(std::unique_lock<std::mutex>& lock, Completions& completions);
 	static void complete(Completions& completions);
@@ -93,6 +103,7 @@ private:
 	const RedisSettings _settings;
 	const RedisSocketFactory _socketFactory;
 	Poco::Logger& _logger;
+	const std::string _endpoint; // host:port, for messages
 	Counter& _bufferDiscarded;
 	Counter& _serverRefused;
 	Counter& _aclDenied;
@@ -110,11 +121,11 @@ private:
 	bool _stopped = false;
 	std::thread _sender;
 	std::thread::id _senderId;
-	// The sender does its I/O without _mutex, so publishers queue meanwhile;
-	// the events in flight stay first in _queue until their replies are read,
-	// and health() waits for _sending to clear before it uses the connection.
-	bool _sending = false;
-	std::condition_variable _sent;
+	// Set while a thread connects or uses _connection without _mutex (the
+	// sender's batch, a publish(), health()); the others wait on _idle. The
+	// events of a batch in flight stay first in _queue until their replies are read.
+	bool _busy = false;
+	std::condition_variable _idle;
 	std::string _commands;            // the batch being sent (sender thread)
 	std::vector<ReplyPtr> _replies;   // its replies (sender thread)
 };

@@ -169,7 +169,9 @@ DeadLetter RedisDeadLetters::toDeadLetter(const std::string& key, const Entry& e
 		letter.channel = key.substr(0, key.size() - 4);
 	letter.originalId = entry.field("id");
 	letter.group = entry.field("group");
-	Poco::NumberParser::tryParse64(entry.field("deliveries"), letter.deliveries);
+	Poco::Int64 deliveries = 0;
+	if (Poco::NumberParser::tryParse64(entry.field("deliveries"), deliveries))
+		letter.deliveries = deliveries;
 	letter.error = entry.field("error");
 	try
 	{

@@ -62,6 +62,8 @@ class IdempotencyTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testAgeEvictionShrinksSize);
 	CPPUNIT_TEST(testMiddlewareDropsDuplicateAndCountsIt);
 	CPPUNIT_TEST(testMiddlewareKeepsSubscriptionsApart);
+	CPPUNIT_TEST(testMiddlewareLetsTheRedeliveryOfAFailedHandlingThrough);
+	CPPUNIT_TEST(testForgottenKeyLeavesTheOthersInTheWindow);
 	CPPUNIT_TEST(testMiddlewareDropsStaleEvent);
 	CPPUNIT_TEST(testMiddlewareDropsFutureEvent);
 	CPPUNIT_TEST(testMiddlewareAcceptsSmallClockSkew);
@@ -162,6 +164,36 @@ public:
 		CPPUNIT_ASSERT(mw.onDeliver(one.context));
 		CPPUNIT_ASSERT(mw.onDeliver(two.context));
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), metrics.counterValue(Metrics::Duplicates));
+	}
+
+	void testMiddlewareLetsTheRedeliveryOfAFailedHandlingThrough()
+	{
+		Metrics metrics;
+		Idempotency mw(1000, 3600, 3600, 60, metrics);
+		const Event e = eventAt("id-1", Poco::Timestamp());
+		Delivery first(e);
+		CPPUNIT_ASSERT(mw.onDeliver(first.context));
+		mw.afterDeliver(first.context, true); // the handler threw
+		Delivery redelivered(e);
+		CPPUNIT_ASSERT(mw.onDeliver(redelivered.context));
+		mw.afterDeliver(redelivered.context, false);
+		Delivery duplicate(e);
+		CPPUNIT_ASSERT(!mw.onDeliver(duplicate.context));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), metrics.counterValue(Metrics::Duplicates));
+	}
+
+	void testForgottenKeyLeavesTheOthersInTheWindow()
+	{
+		IdempotencyWindow window(2, Poco::Timespan(3600, 0));
+		CPPUNIT_ASSERT(!window.seenBefore("a", at(0)));
+		CPPUNIT_ASSERT(!window.seenBefore("b", at(1)));
+		window.forget("a");
+		window.forget("unknown");
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), window.size());
+		CPPUNIT_ASSERT(!window.seenBefore("c", at(2))); // room for it: "a" left no slot behind
+		CPPUNIT_ASSERT(window.seenBefore("b", at(3)));
+		CPPUNIT_ASSERT(window.seenBefore("c", at(4)));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), window.size());
 	}
 
 	void testMiddlewareDropsStaleEvent()

@@ -63,14 +63,15 @@ public:
 			"--count", std::to_string(count)});
 		std::unique_ptr<StreamsChild> child(new StreamsChild(args, 10));
 		const std::string key = channelOf("acme");
-		// Blocked: it printed what the pipe holds and keeps entries pending.
+		// Blocked once the pipe is full: entries pending, and nothing
+		// acknowledged or read any more (the pending list holds still).
 		CPPUNIT_ASSERT_MESSAGE(child->err(), waitUntil([&]() {
-			return child->lines() >= 10 && !pendingEntries(server, key, Group).empty();
-		}, std::chrono::milliseconds(20000)));
-		const std::size_t before = pendingEntries(server, key, Group).size();
-		// Stable: nothing is acknowledged while it is stuck.
-		CPPUNIT_ASSERT(!waitUntil([&]() { return pendingEntries(server, key, Group).size() != before; },
-			std::chrono::milliseconds(300)));
+			if (child->lines() < 10)
+				return false;
+			const std::size_t before = pendingEntries(server, key, Group).size();
+			return before > 0 && !waitUntil([&]() { return pendingEntries(server, key, Group).size() != before; },
+				std::chrono::milliseconds(500));
+		}, std::chrono::milliseconds(30000)));
 		return child;
 	}
 
@@ -158,6 +159,8 @@ public:
 		publishAll(server, 0, count);
 		std::unique_ptr<StreamsChild> child = stuckConsumer(server, count);
 		child->signal(SIGSTOP);
+		// What it printed before it stopped, the lines still in the pipe included.
+		CPPUNIT_ASSERT(child->drainStopped(std::chrono::milliseconds(5000)));
 		const std::vector<int> printed = child->numbers();
 		const std::set<int> pending = pendingNumbers(server);
 		const std::vector<int> second = takeOver(server, range(count), printed);

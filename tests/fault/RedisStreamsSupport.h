@@ -18,6 +18,7 @@
 #include <Poco/Process.h>
 #include <algorithm>
 #include <csignal>
+#include <sys/ioctl.h>
 #include <iostream>
 #include <map>
 #include <set>
@@ -173,6 +174,20 @@ public:
 	bool waitDrained(std::chrono::milliseconds timeout)
 	{
 		return waitUntil([&]() { std::lock_guard<std::mutex> lock(_mutex); return _eof; }, timeout);
+	}
+
+	/// Releases the reader and waits until it read every byte the pipe
+	/// holds now (for a child that is stopped and so writes no more).
+	bool drainStopped(std::chrono::milliseconds timeout)
+	{
+		release();
+		const bool empty = waitUntil([&]() {
+			int available = 0;
+			return ::ioctl(_out.readHandle(), FIONREAD, &available) == 0 && available == 0;
+		}, timeout);
+		// The last read's lines are counted under the lock right after it returned.
+		const std::size_t count = lines();
+		return empty && !waitUntil([&]() { return lines() != count; }, std::chrono::milliseconds(200));
 	}
 
 	std::string err() const

@@ -347,15 +347,44 @@ void StreamConsumer::failed(DueEntry&& entry)
 	_changed.notify_all();
 }
 
+std::vector<StreamTargetPtr> StreamConsumer::targetsLocked(const std::string& group, const std::string& key) const
+{
+	std::vector<StreamTargetPtr> targets;
+	for (const auto& entry : _subscriptions)
+	{
+		const Subscription& sub = entry.second;
+		if (sub.group != group)
+			continue;
+		if (sub.pattern)
+		{
+			auto keys = _discovered.find(sub.channel);
+			if (keys == _discovered.end() || keys->second.count(key) == 0)
+				continue;
+		}
+		else if (sub.channel != key)
+		{
+			continue;
+		}
+		targets.push_back(sub.target);
+	}
+	return targets;
+}
+
 void StreamConsumer::dispatch(RedisConnection& connection, const std::string& group, std::vector<StreamEntry>& entries,
-	const std::vector<StreamTargetPtr>& targets, bool redelivery)
+	bool redelivery)
 {
 	std::vector<DueEntry> due;
 	std::map<std::string, std::vector<std::string>> deleted; // key -> ids
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
+		// The subscriptions of now, not of when the read was sent: one made
+		// meanwhile gets the entry too.
+		std::map<std::string, std::vector<StreamTargetPtr>> current;
 		for (StreamEntry& entry : entries)
 		{
+			auto found = current.find(entry.key);
+			if (found == current.end())
+				found = current.emplace(entry.key, targetsLocked(group, entry.key)).first;
 			DueEntry item;
 			item.group = group;
 			item.entry = std::move(entry);
@@ -373,7 +402,9 @@ void StreamConsumer::dispatch(RedisConnection& connection, const std::string& gr
 				item.lastError = "delivered " + std::to_string(item.entry.deliveryCount - 1)
 					+ " times without an acknowledgement (reclaimed)";
 			}
-			item.targets = targets;
+			if (found->second.empty())
+				continue; // unsubscribed meanwhile: stays pending for the group
+			item.targets = found->second;
 			_inFlight.insert(key);
 			due.push_back(std::move(item));
 		}
@@ -482,13 +513,18 @@ void StreamConsumer::session(RedisConnection& connection)
 				return;
 			changes = _changes;
 		}
+		if (Clock::now() >= _nextDiscovery)
+		{
+			// Before the read set: a pattern's first stream may appear only now.
+			discover(connection);
+			_nextDiscovery = Clock::now() + std::chrono::milliseconds(_streams.discoveryIntervalMs);
+		}
 		const auto set = readSet();
 		if (set.empty())
 		{
 			std::unique_lock<std::mutex> lock(_mutex);
 			_groupsReady = true;
-			_changed.wait_for(lock, std::chrono::milliseconds(_streams.claimIntervalMs),
-				[&]() { return _stopping || _changes != changes; });
+			_changed.wait_until(lock, _nextDiscovery, [&]() { return _stopping || _changes != changes; });
 			continue;
 		}
 		if (!ensureGroups(connection, set))
@@ -506,11 +542,11 @@ void StreamConsumer::session(RedisConnection& connection)
 			{
 				StreamState& state = _state[StreamId(group.first, stream.first)];
 				if (state.history && state.created)
-					readHistory(connection, group.first, stream.first, stream.second, state);
+					readHistory(connection, group.first, stream.first, state);
 				historyLeft = historyLeft || state.history;
 			}
 		}
-		retryDue(connection, set);
+		retryDue(connection);
 		auto now = Clock::now();
 		if (now >= _nextClaim)
 		{
@@ -523,7 +559,7 @@ void StreamConsumer::session(RedisConnection& connection)
 					StreamState& state = _state[StreamId(group.first, stream.first)];
 					if (!state.created)
 						continue;
-					claim(connection, group.first, stream.first, stream.second, state);
+					claim(connection, group.first, stream.first, state);
 					const auto observed = observe(connection, group.first, stream.first, state);
 					pending += observed.first;
 					lag += observed.second;
@@ -533,11 +569,6 @@ void StreamConsumer::session(RedisConnection& connection)
 				StreamsMetrics::set(_metrics.counter(StreamsMetrics::Lag, labels), lag);
 			}
 			_nextClaim = now + std::chrono::milliseconds(_streams.claimIntervalMs);
-		}
-		if (now >= _nextDiscovery)
-		{
-			discover(connection);
-			_nextDiscovery = now + std::chrono::milliseconds(_streams.discoveryIntervalMs);
 		}
 		// The next due job bounds the block.
 		now = Clock::now();
@@ -586,19 +617,7 @@ void StreamConsumer::readNew(RedisConnection& connection, const std::string& gro
 		return;
 	}
 	std::vector<StreamEntry> entries = StreamCommands::parseRead(*reply);
-	// Entries of one stream share their callbacks: dispatch per stream, in order.
-	std::size_t i = 0;
-	while (i < entries.size())
-	{
-		std::size_t j = i;
-		std::vector<StreamEntry> run;
-		while (j < entries.size() && entries[j].key == entries[i].key)
-			run.push_back(std::move(entries[j++]));
-		auto stream = streams.find(run.front().key);
-		if (stream != streams.end())
-			dispatch(connection, group, run, stream->second, false);
-		i = j;
-	}
+	dispatch(connection, group, entries, false);
 }
 
 } // namespace eventbus

@@ -75,6 +75,7 @@ class RedisStreamsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testMessageCarriesTheEntryIdAndTheWireIsFieldE);
 	CPPUNIT_TEST(testHandledEntriesAreAcknowledged);
 	CPPUNIT_TEST(testFailingEntryIsRedeliveredThenHandled);
+	CPPUNIT_TEST(testHandlerThatThrowsIsCalledAgainThroughTheDefaultChain);
 	CPPUNIT_TEST(testAlwaysFailingEntryEndsInTheDeadLetterStream);
 	CPPUNIT_TEST(testRejectedEntryIsAcknowledgedAndCounted);
 	CPPUNIT_TEST(testTwoGroupsEachGetEveryEvent);
@@ -189,14 +190,32 @@ public:
 		CPPUNIT_ASSERT_EQUAL(0LL, streamLength(*_server, DeadLetters));
 	}
 
+	void testHandlerThatThrowsIsCalledAgainThroughTheDefaultChain()
+	{
+		// The idempotency middleware must not take a retry for a duplicate.
+		auto subscriber = bus();
+		auto publisher = bus();
+		std::atomic<int> calls{0};
+		std::atomic<int> handled{0};
+		subscriber->subscribe(Topic, [&](const Event&) {
+			if (++calls <= 2)
+				throw Poco::RuntimeException("not yet");
+			++handled;
+		}, TenantScope::tenant("acme"));
+		publisher->publish(Topic, wireOf(1), "acme");
+		CPPUNIT_ASSERT(waitUntil([&]() { return handled.load() == 1; }));
+		CPPUNIT_ASSERT(waitUntil([&]() { return pendingCount(*_server, Channel, "eventbus") == 0; }));
+		CPPUNIT_ASSERT_EQUAL(3, calls.load());
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), subscriber->metrics().counterValue(Metrics::Duplicates));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), subscriber->metrics().counterValue("eventbus_streams_redelivered_total"));
+		CPPUNIT_ASSERT_EQUAL(0LL, streamLength(*_server, DeadLetters));
+	}
+
 	void testAlwaysFailingEntryEndsInTheDeadLetterStream()
 	{
-		// Through the bus: the handler's exception is the recorded reason,
-		// redacted. (Idempotency is left out of the chain here: it would take
-		// the redelivery for a duplicate; see docs/runbook.md.)
-		EventLog calls;
-		auto subscriber = bus({{"eventbus.redis.streams.maxDeliveries", "3"},
-			{"eventbus.middleware", "tenant-guard,redaction,metrics"}});
+		// Through the bus, default chain: the handler's exception is the
+		// recorded reason, redacted.
+		auto subscriber = bus({{"eventbus.redis.streams.maxDeliveries", "3"}});
 		auto publisher = bus();
 		std::atomic<int> attempts{0};
 		subscriber->subscribe(Topic, [&](const Event&) {

@@ -56,7 +56,7 @@ test-asan: deps
 
 test-tsan: deps
 	$(call configure_and_build,$(BUILD)-tsan,-DEVENTBUS_SANITIZE=thread)
-	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	  ctest --output-on-failure $(CTEST_ARGS)
 
 # libFuzzer (clang) on each target for FUZZ_SECONDS, starting from the

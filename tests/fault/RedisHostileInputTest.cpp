@@ -4,7 +4,8 @@
 //
 // What arrives from the wire is not trusted: malformed, forged and oversized
 // messages injected with a raw PUBLISH are dropped and counted while the next
-// valid event still arrives; a server speaking garbage gets a clean
+// valid event still arrives (a message of any size is skipped without being
+// buffered, on the same connection: one tenant cannot cost another its events); a server speaking garbage gets a clean
 // disconnect, never a crash; a wrong password fails clearly without a storm
 // of reconnects.
 //
@@ -39,7 +40,9 @@ class RedisHostileInputTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testEventOfAnotherTenantOnTheChannelIsDropped);
 	CPPUNIT_TEST(testUnsignedEventInjectedRawIsDropped);
 	CPPUNIT_TEST(testOversizedMessageIsDroppedWithoutReconnecting);
-	CPPUNIT_TEST(testMessageBeyondTheReaderLimitClosesAndReconnects);
+	CPPUNIT_TEST(testMessageBeyondTheReaderLimitIsSkippedWithoutReconnecting);
+	CPPUNIT_TEST(testHugeMessageOfOneTenantCostsOtherTenantsNothing);
+	CPPUNIT_TEST(testHostileReplyBeyondTheReaderLimitClosesAndReconnects);
 	CPPUNIT_TEST(testProtocolGarbageIsAProtocolErrorNotACrash);
 	CPPUNIT_TEST(testHugeArrayHeaderIsRefused);
 	CPPUNIT_TEST(testGarbageAfterSubscribeConfirmationReconnectsWithBackoff);
@@ -120,21 +123,65 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), subscriber->metrics().counterValue(Metrics::Reconnects));
 	}
 
-	void testMessageBeyondTheReaderLimitClosesAndReconnects()
+	void testMessageBeyondTheReaderLimitIsSkippedWithoutReconnecting()
 	{
+		// 512 KiB is beyond 4 x maxMessageBytes + 64 KiB, the limit of any
+		// other reply: a message is skipped as it streams in, whatever its size.
 		RedisServer server;
 		EventLog log;
-		// The reader refuses replies beyond 4 x maxMessageBytes + 64 KiB.
 		auto subscriber = bus(server.url(), {{"eventbus.redis.maxMessageBytes", "2048"}});
 		GapCounter gaps(*subscriber);
 		subscriber->subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
-		server.command({"PUBLISH", AcmeChannel, std::string(512 * 1024, 'x')});
+		injectThenValid(server, *subscriber, log, std::string(512 * 1024, 'x'));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), dropped(*subscriber, "oversized"));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), subscriber->metrics().counterValue(Metrics::Reconnects));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), gaps.count());
+	}
 
+	void testHugeMessageOfOneTenantCostsOtherTenantsNothing()
+	{
+		// Tenant evil publishes 5 MB (beyond 4 x maxMessageBytes + 64 KiB =
+		// 4,325,376 bytes) on its own channel; the acme event right behind it
+		// reaches a platform service subscribed to all tenants, every time.
+		RedisServer server;
+		EventLog log;
+		LogCapture transportLog;
+		auto platform = bus(server.url(), {{"eventbus.security.allowCrossTenant", "true"}});
+		GapCounter gaps(*platform);
+		platform->subscribe(Topic, log.handler(), TenantScope::allTenants());
+		auto publisher = bus(server.url());
+		const std::string evilChannel = "c2pro.production.evil.orders.created";
+		const std::string huge(5 * 1000 * 1000, 'x');
+		for (int attempt = 1; attempt <= 3; ++attempt)
+		{
+			RedisClient raw(server.host(), server.port(), std::chrono::milliseconds(10000));
+			CPPUNIT_ASSERT_EQUAL(1LL, raw.command({"PUBLISH", evilChannel, huge}).integer);
+			publisher->publish(Topic, R"({"n":)" + std::to_string(attempt) + "}", "acme");
+			CPPUNIT_ASSERT(log.waitFor(static_cast<std::size_t>(attempt)));
+			CPPUNIT_ASSERT_EQUAL(std::string("acme"), log.events().back().tenantId);
+			CPPUNIT_ASSERT_EQUAL(std::uint64_t(attempt), dropped(*platform, "oversized"));
+		}
+		CPPUNIT_ASSERT(log.intField("n") == std::vector<int>({1, 2, 3}));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), platform->metrics().counterValue(Metrics::Reconnects));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), gaps.count());
+		CPPUNIT_ASSERT(transportLog.waitFor("dropped a message of 5000000 bytes"));
+		CPPUNIT_ASSERT(platform->health().ready);
+	}
+
+	void testHostileReplyBeyondTheReaderLimitClosesAndReconnects()
+	{
+		// Not a message: a 200 KiB status line after the SUBSCRIBE confirmation
+		// exceeds the reader's limit (4 x 2048 + 64 KiB) and closes the connection.
+		const std::string confirmation = "*3\r\n$9\r\nsubscribe\r\n$" + std::to_string(AcmeChannel.size()) + "\r\n"
+			+ AcmeChannel + "\r\n:1\r\n";
+		FakeRespServer fake(confirmation + "+" + std::string(200 * 1024, 'x') + "\r\n");
+		EventLog log;
+		auto subscriber = bus(fake.url(), {{"eventbus.redis.maxMessageBytes", "2048"}});
+		GapCounter gaps(*subscriber);
+		subscriber->subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
 		CPPUNIT_ASSERT(waitUntil([&]() { return gaps.count() >= 1; }, std::chrono::milliseconds(10000)));
 		CPPUNIT_ASSERT_MESSAGE(gaps.lastReason(), contains(gaps.lastReason(), "protocol error"));
-		auto publisher = bus(server.url());
-		publisher->publish(Topic, std::string(R"({"valid":true})"), "acme");
-		CPPUNIT_ASSERT(log.waitFor(1));
+		CPPUNIT_ASSERT_MESSAGE(gaps.lastReason(), contains(gaps.lastReason(), "exceeds"));
 	}
 
 	void testProtocolGarbageIsAProtocolErrorNotACrash()

@@ -39,7 +39,8 @@ void IdempotencyWindow::forget(const std::string& key)
 	std::lock_guard<std::mutex> lock(_mutex);
 	auto it = _seen.find(key);
 	if (it == _seen.end()) return;
-	// Its slot is near the back: recorded by the delivery that just failed.
+	// Its slot is among the newest (forgotten right after the handler ran):
+	// search from the back, and drop it with the key it points at.
 	for (auto slot = _order.rbegin(); slot != _order.rend(); ++slot)
 	{
 		if (slot->second == &it->first)
@@ -78,20 +79,14 @@ bool Idempotency::onDeliver(DeliveryContext& context)
 		context.dropReason = "future";
 		return false;
 	}
-	if (_window.seenBefore(keyOf(context), now))
+	const std::string key = keyOf(context);
+	if (_window.seenBefore(key, now))
 	{
 		_duplicates.increment();
 		context.dropReason = "duplicate";
 		return false;
 	}
 	return true;
-}
-
-void Idempotency::afterDeliver(const DeliveryContext& context, bool threw)
-{
-	// Not handled: the redelivery a durable transport makes must get through.
-	if (threw)
-		_window.forget(keyOf(context));
 }
 
 std::string Idempotency::keyOf(const DeliveryContext& context)
@@ -106,6 +101,13 @@ std::string Idempotency::keyOf(const DeliveryContext& context)
 	else
 		key.append("/i/").append(context.event.id);
 	return key;
+}
+
+void Idempotency::afterDeliver(const DeliveryContext& context, bool threw)
+{
+	// Not handled: a redelivery (Streams' retry) must reach the handler again.
+	if (threw)
+		_window.forget(keyOf(context));
 }
 
 } // namespace eventbus

@@ -196,7 +196,11 @@ ReplyPtr RedisConnection::takeBuffered()
 		throwRedisError(_endpoint, RedisFailure::Protocol, "read", _reader->errstr[0] ? _reader->errstr : "malformed reply");
 	}
 	if (raw != nullptr)
+	{
 		_answered = true;
+		_lastSkipped = _scanner ? _scanner->skippedOf(_taken) : 0;
+		++_taken;
+	}
 	return ReplyPtr(static_cast<redisReply*>(raw));
 }
 
@@ -224,8 +228,10 @@ ReplyPtr RedisConnection::pollReply(const Poco::Timespan& timeout)
 		if (received == 0)
 			throwRedisError(_endpoint, RedisFailure::Closed, "read",
 				std::string("end of stream") + (_answered || _settings.endpoint.tls ? "" : PlainHint));
-		if (redisReaderFeed(_reader.get(), _buffer.data(), received) != REDIS_OK)
-			throwRedisError(_endpoint, RedisFailure::Protocol, "read", _reader->errstr);
+		if (_scanner)
+			_scanner->scan(_buffer.data(), received, [this](const char* data, std::size_t length) { feed(data, length); });
+		else
+			feed(_buffer.data(), received);
 		// Bytes not yet consumed belong to the one reply being assembled: a
 		// complete reply is always taken before more is read.
 		const std::size_t pending = _reader->len - _reader->pos;
@@ -235,6 +241,17 @@ ReplyPtr RedisConnection::pollReply(const Poco::Timespan& timeout)
 				"a reply exceeds " + std::to_string(_maxReplyBytes) + " bytes");
 		}
 	}
+}
+
+void RedisConnection::feed(const char* data, std::size_t length)
+{
+	if (redisReaderFeed(_reader.get(), data, length) != REDIS_OK)
+		throwRedisError(_endpoint, RedisFailure::Protocol, "read", _reader->errstr);
+}
+
+void RedisConnection::skipMessagesOver(std::size_t maxPayloadBytes)
+{
+	_scanner.reset(new RedisReplyScanner(maxPayloadBytes));
 }
 
 void RedisConnection::close() noexcept

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "RedisCommands.h"
+#include "RedisReplyScanner.h"
 #include "RedisSettings.h"
 #include "RedisSocket.h"
 #include <hiredis/hiredis.h>
@@ -68,6 +69,16 @@ public:
 
 	void close() noexcept;
 
+	/// From now on, the payload of a Pub/Sub message (or pmessage) push larger
+	/// than `maxPayloadBytes` is discarded as it streams in, never buffered:
+	/// the push arrives with an empty payload and skippedBytesOfLastReply()
+	/// tells its size. Call before the first read.
+	void skipMessagesOver(std::size_t maxPayloadBytes);
+
+	/// The size of the payload cut from the reply pollReply() or readReply()
+	/// returned last; 0 when none was.
+	std::size_t skippedBytesOfLastReply() const { return _lastSkipped; }
+
 	/// host:port, for messages.
 	const std::string& endpoint() const { return _endpoint; }
 
@@ -88,6 +99,7 @@ public:
 
 private:
 	ReplyPtr takeBuffered();
+	void feed(const char* data, std::size_t length);
 	/// throwRedisError() for the exception being handled, with a hint when a
 	/// plain connection is dropped before any reply.
 	[[noreturn]] void throwIoError(const std::string& operation) const;
@@ -98,6 +110,9 @@ private:
 	std::unique_ptr<redisReader, ReaderDeleter> _reader;
 	std::size_t _maxReplyBytes;
 	std::vector<char> _buffer;
+	std::unique_ptr<RedisReplyScanner> _scanner; // null: every reply is read whole
+	std::uint64_t _taken = 0;                    // replies returned so far
+	std::size_t _lastSkipped = 0;
 	bool _open = false;
 	std::atomic<bool> _answered{false}; // a reply came (reader thread; read by senders too)
 };

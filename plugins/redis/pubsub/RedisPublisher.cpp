@@ -10,7 +10,6 @@
 #include "RedisError.h"
 #include "RedisMetrics.h"
 #include <algorithm>
-#include <future>
 
 namespace eventbus {
 
@@ -18,6 +17,16 @@ namespace {
 
 // Publisher replies are integers, PONG or short errors.
 constexpr std::size_t MaxPublisherReplyBytes = 64 * 1024;
+
+// A publish() queued behind asynchronous ones: the sender hands over a copy
+// of the error of its own, so no exception object is shared between threads.
+struct QueuedResult
+{
+	std::mutex mutex;
+	std::condition_variable done;
+	bool finished = false;
+	std::unique_ptr<Poco::Exception> error;
+};
 
 } // namespace
 
@@ -192,44 +201,43 @@ void RedisPublisher::publishQueued(std::unique_lock<std::mutex>& lock, const std
 		enqueueLocked(Pending{channel, wire, nullptr}, _lastError);
 		return;
 	}
-	auto result = std::make_shared<std::promise<void>>();
-	std::shared_future<void> future = result->get_future().share();
+	auto result = std::make_shared<QueuedResult>();
 	enqueueLocked(Pending{channel, wire, [result](std::exception_ptr error) {
+		std::unique_ptr<Poco::Exception> copy;
 		if (error)
-			result->set_exception(error);
-		else
-			result->set_value();
+		{
+			try
+			{
+				std::rethrow_exception(error);
+			}
+			catch (Poco::Exception& exc)
+			{
+				copy.reset(exc.clone());
+			}
+			catch (std::exception& exc)
+			{
+				copy.reset(new TransportException(exc.what()));
+			}
+		}
+		{
+			std::lock_guard<std::mutex> resultLock(result->mutex);
+			result->error = std::move(copy);
+			result->finished = true;
+		}
+		result->done.notify_all();
 	}}, std::string());
 	lock.unlock();
 	// Bounded: every step of the sender is, and stop() fails what is left.
-	// The error is thrown anew from this thread, not shared with the sender's.
-	std::string failure;
-	bool denied = false;
-	bool unknown = false;
-	try
+	std::unique_ptr<Poco::Exception> error;
 	{
-		future.get();
+		std::unique_lock<std::mutex> resultLock(result->mutex);
+		result->done.wait(resultLock, [&]() { return result->finished; });
+		error = std::move(result->error);
 	}
-	catch (AccessDeniedException& exc)
-	{
-		failure = exc.message();
-		denied = true;
-	}
-	catch (OutcomeUnknownException& exc)
-	{
-		failure = exc.message();
-		unknown = true;
-	}
-	catch (Poco::Exception& exc)
-	{
-		failure = exc.message();
-	}
-	if (denied)
-		throw AccessDeniedException(failure);
-	if (unknown)
-		throw OutcomeUnknownException(failure);
-	if (!failure.empty())
-		throw TransportException(failure);
+	// Thrown anew from this thread, as the type the sender classified
+	// (AccessDeniedException, OutcomeUnknownException, TransportException).
+	if (error)
+		error->rethrow();
 }
 
 void RedisPublisher::publishDirect(std::unique_lock<std::mutex>& lock, const std::string& channel, const std::string& wire)

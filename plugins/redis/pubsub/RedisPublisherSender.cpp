@@ -16,9 +16,13 @@ void RedisPublisher::complete(Completions& completions)
 {
 	for (auto& completion : completions)
 	{
+		// Moved out: the error is the callback's alone once handed over, and
+		// the callback (with what it captured, e.g. a promise) goes right after
+		// its call; this thread keeps no reference to either.
+		PublishCallback done = std::move(completion.first);
 		try
 		{
-			completion.first(completion.second);
+			done(std::move(completion.second));
 		}
 		catch (...)
 		{

@@ -122,6 +122,7 @@ std::unique_ptr<RedisError> RedisSubscriber::flushLocked(std::unique_lock<std::m
 	if (!_connection)
 		_outbox.clear();
 	_flushing = false;
+	_changed.notify_all(); // the reader may wait to close the connection
 	return failure;
 }
 

@@ -102,8 +102,9 @@ private:
 	void run();
 	void session(const std::shared_ptr<RedisConnection>& connection, Backoff& backoff);
 	void becameReady(std::size_t restored, bool reportGap, const std::string& gapReason);
-	void handle(const redisReply& reply, bool& pongDue);
-	void deliver(const std::string& key, const redisReply& channel, const redisReply& payload);
+	/// `skippedBytes`: the size of the payload the connection cut from the reply (0: none).
+	void handle(const redisReply& reply, std::size_t skippedBytes, bool& pongDue);
+	void deliver(const std::string& key, const redisReply& channel, const redisReply& payload, std::size_t skippedBytes);
 	/// Hands the messages of the last read to the dispatcher, counting overflows.
 	void flushDeliveries();
 	bool confirmedLocked(const std::string& key) const;

@@ -28,20 +28,20 @@ bool isText(const redisReply& reply)
 
 } // namespace
 
-void RedisSubscriber::handle(const redisReply& reply, bool& pongDue)
+void RedisSubscriber::handle(const redisReply& reply, std::size_t skippedBytes, bool& pongDue)
 {
 	if (reply.type == REDIS_REPLY_ARRAY && reply.elements >= 1 && isText(*reply.element[0]))
 	{
 		const std::string kind = textOf(*reply.element[0]);
 		if (kind == "message" && reply.elements == 3 && isText(*reply.element[1]) && isText(*reply.element[2]))
 		{
-			deliver(keyOf(false, textOf(*reply.element[1])), *reply.element[1], *reply.element[2]);
+			deliver(keyOf(false, textOf(*reply.element[1])), *reply.element[1], *reply.element[2], skippedBytes);
 			return;
 		}
 		if (kind == "pmessage" && reply.elements == 4 && isText(*reply.element[1]) && isText(*reply.element[2])
 			&& isText(*reply.element[3]))
 		{
-			deliver(keyOf(true, textOf(*reply.element[1])), *reply.element[2], *reply.element[3]);
+			deliver(keyOf(true, textOf(*reply.element[1])), *reply.element[2], *reply.element[3], skippedBytes);
 			return;
 		}
 		if ((kind == "subscribe" || kind == "psubscribe") && reply.elements == 3 && isText(*reply.element[1]))
@@ -96,12 +96,15 @@ void RedisSubscriber::handle(const redisReply& reply, bool& pongDue)
 	throwRedisError(_endpoint, RedisFailure::Protocol, "read", "unexpected reply on the subscriber connection");
 }
 
-void RedisSubscriber::deliver(const std::string& key, const redisReply& channel, const redisReply& payload)
+void RedisSubscriber::deliver(const std::string& key, const redisReply& channel, const redisReply& payload,
+	std::size_t skippedBytes)
 {
-	if (payload.len > _settings.maxMessageBytes)
+	// Cut from the stream by the connection (skippedBytes), or read whole.
+	const std::size_t size = skippedBytes > 0 ? skippedBytes : payload.len;
+	if (size > _settings.maxMessageBytes)
 	{
 		_oversized.increment();
-		_logger.warning("redis subscriber: dropped a message of " + std::to_string(payload.len) + " bytes on "
+		_logger.warning("redis subscriber: dropped a message of " + std::to_string(size) + " bytes on "
 			+ _redactor.redactText(textOf(channel), 512) + " (eventbus.redis.maxMessageBytes=" + std::to_string(_settings.maxMessageBytes) + ")");
 		return;
 	}

@@ -26,9 +26,9 @@ constexpr std::chrono::milliseconds ReadSlice(50);
 void RedisSubscriber::run()
 {
 	Backoff backoff(_settings.reconnectInitialMs, _settings.reconnectMaxMs);
-	// Replies of the publisher side are small; here one reply carries a message,
-	// so the reader accepts a few oversized ones (dropped and counted) before
-	// treating a reply as hostile and closing the connection.
+	// A message larger than maxMessageBytes is cut from the stream as it comes
+	// (never buffered; dropped and counted), whatever its size. Any other reply
+	// this large is hostile and closes the connection.
 	const std::size_t maxReplyBytes = _settings.maxMessageBytes * 4 + 64 * 1024;
 	std::unique_lock<std::mutex> lock(_mutex);
 	while (!_stopping)
@@ -42,6 +42,7 @@ void RedisSubscriber::run()
 		lock.unlock();
 
 		auto connection = std::make_shared<RedisConnection>(_settings, _socketFactory(), maxReplyBytes);
+		connection->skipMessagesOver(_settings.maxMessageBytes);
 		std::string failure;
 		bool authFailure = false;
 		try
@@ -80,6 +81,9 @@ void RedisSubscriber::run()
 		}
 		_lastError = failure;
 		++_failures;
+		// A thread still sending the outbox on this connection is done within
+		// the send timeout; the socket is closed only when nobody uses it.
+		_changed.wait(lock, [this]() { return !_flushing; });
 		lock.unlock();
 		_changed.notify_all();
 		connection->close();
@@ -221,7 +225,7 @@ void RedisSubscriber::session(const std::shared_ptr<RedisConnection>& connection
 		if (reply)
 		{
 			const bool wasDue = pongDue;
-			handle(*reply, pongDue);
+			handle(*reply, connection->skippedBytesOfLastReply(), pongDue);
 			if (wasDue && !pongDue)
 			{
 				nextPing = Clock::now() + healthInterval;

@@ -1,9 +1,10 @@
 //
 // StreamConsumer.cpp
 //
-// Lifecycle, subscriptions and the reader's session loop; the reclaim jobs
-// (history, retries, XAUTOCLAIM) are in StreamReclaim.cpp, discovery and
-// observation in StreamDiscovery.cpp.
+// Lifecycle, subscriptions, groups and the hand-over to the dispatcher; the
+// reader's loop is in StreamReader.cpp, the reclaim jobs (history, retries,
+// XAUTOCLAIM) in StreamReclaim.cpp, discovery and observation in
+// StreamDiscovery.cpp.
 //
 #include "StreamConsumer.h"
 #include "RedisError.h"
@@ -347,15 +348,44 @@ void StreamConsumer::failed(DueEntry&& entry)
 	_changed.notify_all();
 }
 
+std::vector<StreamTargetPtr> StreamConsumer::targetsLocked(const std::string& group, const std::string& key) const
+{
+	std::vector<StreamTargetPtr> targets;
+	for (const auto& entry : _subscriptions)
+	{
+		const Subscription& sub = entry.second;
+		if (sub.group != group)
+			continue;
+		if (sub.pattern)
+		{
+			auto keys = _discovered.find(sub.channel);
+			if (keys == _discovered.end() || keys->second.count(key) == 0)
+				continue;
+		}
+		else if (sub.channel != key)
+		{
+			continue;
+		}
+		targets.push_back(sub.target);
+	}
+	return targets;
+}
+
 void StreamConsumer::dispatch(RedisConnection& connection, const std::string& group, std::vector<StreamEntry>& entries,
-	const std::vector<StreamTargetPtr>& targets, bool redelivery)
+	bool redelivery)
 {
 	std::vector<DueEntry> due;
 	std::map<std::string, std::vector<std::string>> deleted; // key -> ids
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
+		// The subscriptions of now, not of when the read was sent: one made
+		// meanwhile gets the entry too.
+		std::map<std::string, std::vector<StreamTargetPtr>> current;
 		for (StreamEntry& entry : entries)
 		{
+			auto found = current.find(entry.key);
+			if (found == current.end())
+				found = current.emplace(entry.key, targetsLocked(group, entry.key)).first;
 			DueEntry item;
 			item.group = group;
 			item.entry = std::move(entry);
@@ -373,7 +403,9 @@ void StreamConsumer::dispatch(RedisConnection& connection, const std::string& gr
 				item.lastError = "delivered " + std::to_string(item.entry.deliveryCount - 1)
 					+ " times without an acknowledgement (reclaimed)";
 			}
-			item.targets = targets;
+			if (found->second.empty())
+				continue; // unsubscribed meanwhile: stays pending for the group
+			item.targets = found->second;
 			_inFlight.insert(key);
 			due.push_back(std::move(item));
 		}
@@ -398,207 +430,6 @@ void StreamConsumer::acknowledgeDeleted(RedisConnection& connection, const std::
 	_trimmed.increment(ids.size());
 	gap(std::to_string(ids.size()) + " pending entries of " + _redactor.redactText(key, 256) + " (group " + group
 		+ ") were trimmed or deleted before they were handled (eventbus.redis.streams.maxLen / maxAgeSeconds)");
-}
-
-void StreamConsumer::run()
-{
-	Backoff backoff(_redis.reconnectInitialMs, _redis.reconnectMaxMs);
-	bool connectedBefore = false;
-	for (;;)
-	{
-		{
-			std::unique_lock<std::mutex> lock(_mutex);
-			_changed.wait(lock, [this]() { return _stopping || !_subscriptions.empty(); });
-			if (_stopping)
-				return;
-		}
-		// One reply holds up to `batch` entries.
-		const std::size_t maxReply = std::min<std::size_t>(_redis.maxMessageBytes * (_streams.batch + 1) + 64 * 1024,
-			512 * 1024 * 1024);
-		RedisConnection connection(_redis, _socketFactory(), maxReply);
-		std::chrono::milliseconds delay(0);
-		try
-		{
-			connection.open();
-			ReplyPtr id = connection.command({"CLIENT", "ID"});
-			_readerClientId = id->type == REDIS_REPLY_INTEGER ? id->integer : 0;
-		}
-		catch (RedisError& exc)
-		{
-			const bool denied = exc.failure() == RedisFailure::Auth || exc.failure() == RedisFailure::Permission;
-			delay = denied ? backoff.nextAtMax() : backoff.next();
-			_errorLog.warning("redis-streams reader: " + exc.message() + "; next attempt in " + std::to_string(delay.count()) + " ms");
-			std::unique_lock<std::mutex> lock(_mutex);
-			_lastError = exc.message();
-			_connected = false;
-			_changed.wait_for(lock, delay, [this]() { return _stopping; });
-			continue;
-		}
-		if (connectedBefore)
-		{
-			_reconnects.increment();
-			_logger.information("redis-streams reader: reconnected to " + _redis.endpoint.describe());
-		}
-		connectedBefore = true;
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			_connected = true;
-			_lastError.clear();
-		}
-		for (auto& state : _state)
-			state.second.created = false; // checked again on this connection
-		try
-		{
-			session(connection);
-			backoff.reset();
-		}
-		catch (RedisError& exc)
-		{
-			_errorLog.warning("redis-streams reader: " + exc.message() + "; reconnecting");
-			std::lock_guard<std::mutex> lock(_mutex);
-			_lastError = exc.message();
-		}
-		_readerClientId = 0;
-		connection.close();
-		delay = backoff.next();
-		std::unique_lock<std::mutex> lock(_mutex);
-		_connected = false;
-		_groupsReady = false;
-		if (_stopping)
-			return;
-		_changed.wait_for(lock, delay, [this]() { return _stopping; });
-	}
-}
-
-void StreamConsumer::session(RedisConnection& connection)
-{
-	Backoff refused(_redis.reconnectInitialMs, _redis.reconnectMaxMs);
-	for (;;)
-	{
-		std::uint64_t changes = 0;
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			if (_stopping)
-				return;
-			changes = _changes;
-		}
-		const auto set = readSet();
-		if (set.empty())
-		{
-			std::unique_lock<std::mutex> lock(_mutex);
-			_groupsReady = true;
-			_changed.wait_for(lock, std::chrono::milliseconds(_streams.claimIntervalMs),
-				[&]() { return _stopping || _changes != changes; });
-			continue;
-		}
-		if (!ensureGroups(connection, set))
-		{
-			// Refused (not an outage): capped backoff, never a tight loop.
-			std::unique_lock<std::mutex> lock(_mutex);
-			_changed.wait_for(lock, refused.next(), [this]() { return _stopping; });
-			continue;
-		}
-		refused.reset();
-		bool historyLeft = false;
-		for (const auto& group : set)
-		{
-			for (const auto& stream : group.second)
-			{
-				StreamState& state = _state[StreamId(group.first, stream.first)];
-				if (state.history && state.created)
-					readHistory(connection, group.first, stream.first, stream.second, state);
-				historyLeft = historyLeft || state.history;
-			}
-		}
-		retryDue(connection, set);
-		auto now = Clock::now();
-		if (now >= _nextClaim)
-		{
-			for (const auto& group : set)
-			{
-				std::uint64_t pending = 0;
-				std::uint64_t lag = 0;
-				for (const auto& stream : group.second)
-				{
-					StreamState& state = _state[StreamId(group.first, stream.first)];
-					if (!state.created)
-						continue;
-					claim(connection, group.first, stream.first, stream.second, state);
-					const auto observed = observe(connection, group.first, stream.first, state);
-					pending += observed.first;
-					lag += observed.second;
-				}
-				const Labels labels{{"transport", "redis-streams"}, {"group", group.first}};
-				StreamsMetrics::set(_metrics.counter(StreamsMetrics::Pending, labels), pending);
-				StreamsMetrics::set(_metrics.counter(StreamsMetrics::Lag, labels), lag);
-			}
-			_nextClaim = now + std::chrono::milliseconds(_streams.claimIntervalMs);
-		}
-		if (now >= _nextDiscovery)
-		{
-			discover(connection);
-			_nextDiscovery = now + std::chrono::milliseconds(_streams.discoveryIntervalMs);
-		}
-		// The next due job bounds the block.
-		now = Clock::now();
-		auto next = std::min(_nextClaim, _nextDiscovery);
-		{
-			std::unique_lock<std::mutex> lock(_mutex);
-			for (const Retry& retry : _retries)
-				next = std::min(next, retry.due);
-			if (_inFlight.size() >= _streams.maxInFlight)
-			{
-				// Nothing prefetched beyond the bound: wait for the handlers.
-				_changed.wait_until(lock, next, [&]() {
-					return _stopping || _changes != changes || _inFlight.size() < _streams.maxInFlight
-						|| std::any_of(_retries.begin(), _retries.end(), [&](const Retry& r) { return r.due <= Clock::now(); });
-				});
-				continue;
-			}
-		}
-		long long blockMs = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
-		blockMs = std::max<long long>(1, std::min<long long>(blockMs, _streams.blockMs) / static_cast<long long>(set.size()));
-		if (historyLeft)
-			blockMs = 0; // no block: back to the history at once
-		for (const auto& group : set)
-			readNew(connection, group.first, group.second, static_cast<int>(blockMs));
-	}
-}
-
-void StreamConsumer::readNew(RedisConnection& connection, const std::string& group,
-	const std::map<std::string, std::vector<StreamTargetPtr>>& streams, int blockMs)
-{
-	std::vector<std::string> keys;
-	for (const auto& stream : streams)
-	{
-		if (_state[StreamId(group, stream.first)].created)
-			keys.push_back(stream.first);
-	}
-	const std::size_t room = std::min(capacity(), _streams.batch);
-	if (keys.empty() || room == 0)
-		return;
-	std::vector<std::string> ids(keys.size(), ">");
-	connection.send(StreamCommands::readGroup(group, _streams.consumer, room, blockMs, keys, ids));
-	ReplyPtr reply = connection.readReply();
-	if (reply->type == REDIS_REPLY_ERROR)
-	{
-		streamError(group, std::string(), RedisConnection::text(*reply));
-		return;
-	}
-	std::vector<StreamEntry> entries = StreamCommands::parseRead(*reply);
-	// Entries of one stream share their callbacks: dispatch per stream, in order.
-	std::size_t i = 0;
-	while (i < entries.size())
-	{
-		std::size_t j = i;
-		std::vector<StreamEntry> run;
-		while (j < entries.size() && entries[j].key == entries[i].key)
-			run.push_back(std::move(entries[j++]));
-		auto stream = streams.find(run.front().key);
-		if (stream != streams.end())
-			dispatch(connection, group, run, stream->second, false);
-		i = j;
-	}
 }
 
 } // namespace eventbus

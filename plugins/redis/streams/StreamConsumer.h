@@ -105,13 +105,11 @@ private:
 	bool ensureGroups(RedisConnection& connection, const std::map<std::string, std::map<std::string, std::vector<StreamTargetPtr>>>& set);
 	/// XGROUP CREATE; true when it exists now, false when it was just made. Throws RedisError.
 	static bool createGroup(RedisConnection& connection, const std::string& key, const std::string& group, bool fromBeginning);
-	void readHistory(RedisConnection& connection, const std::string& group, const std::string& key,
-		const std::vector<StreamTargetPtr>& targets, StreamState& state);
+	void readHistory(RedisConnection& connection, const std::string& group, const std::string& key, StreamState& state);
 	void readNew(RedisConnection& connection, const std::string& group,
 		const std::map<std::string, std::vector<StreamTargetPtr>>& streams, int blockMs);
-	void retryDue(RedisConnection& connection, const std::map<std::string, std::map<std::string, std::vector<StreamTargetPtr>>>& set);
-	void claim(RedisConnection& connection, const std::string& group, const std::string& key,
-		const std::vector<StreamTargetPtr>& targets, StreamState& state);
+	void retryDue(RedisConnection& connection);
+	void claim(RedisConnection& connection, const std::string& group, const std::string& key, StreamState& state);
 	void discover(RedisConnection& connection);
 	/// Pending and lag of the group on the stream (XINFO); a group that fell
 	/// behind retention is reported as a gap. {pending, lag}.
@@ -120,7 +118,9 @@ private:
 	/// Hands entries to the dispatcher, skipping those in flight; deleted ones
 	/// are acknowledged and counted; over maxDeliveries go to the dead-letter stream.
 	void dispatch(RedisConnection& connection, const std::string& group, std::vector<StreamEntry>& entries,
-		const std::vector<StreamTargetPtr>& targets, bool redelivery);
+		bool redelivery);
+	/// The callbacks of the current subscriptions of the group that cover the stream.
+	std::vector<StreamTargetPtr> targetsLocked(const std::string& group, const std::string& key) const;
 	void countsOf(RedisConnection& connection, const std::string& group, std::vector<StreamEntry>& entries);
 	void acknowledgeDeleted(RedisConnection& connection, const std::string& group, const std::string& key,
 		const std::vector<std::string>& ids);

@@ -30,7 +30,7 @@ void StreamConsumer::countsOf(RedisConnection& connection, const std::string& gr
 }
 
 void StreamConsumer::readHistory(RedisConnection& connection, const std::string& group, const std::string& key,
-	const std::vector<StreamTargetPtr>& targets, StreamState& state)
+	StreamState& state)
 {
 	const std::size_t room = std::min(capacity(), _streams.batch);
 	if (room == 0)
@@ -50,11 +50,10 @@ void StreamConsumer::readHistory(RedisConnection& connection, const std::string&
 	}
 	state.historyCursor = entries.back().id;
 	countsOf(connection, group, entries);
-	dispatch(connection, group, entries, targets, true);
+	dispatch(connection, group, entries, true);
 }
 
-void StreamConsumer::retryDue(RedisConnection& connection,
-	const std::map<std::string, std::map<std::string, std::vector<StreamTargetPtr>>>& set)
+void StreamConsumer::retryDue(RedisConnection& connection)
 {
 	std::vector<Retry> due;
 	{
@@ -78,8 +77,11 @@ void StreamConsumer::retryDue(RedisConnection& connection,
 	for (Retry& retry : due)
 	{
 		DueEntry& item = retry.entry;
-		auto group = set.find(item.group);
-		if (group == set.end() || group->second.find(item.entry.key) == group->second.end())
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			item.targets = targetsLocked(item.group, item.entry.key);
+		}
+		if (item.targets.empty())
 		{
 			released.push_back(item.inFlightKey()); // unsubscribed: stays pending for the group
 			continue;
@@ -104,7 +106,6 @@ void StreamConsumer::retryDue(RedisConnection& connection,
 		}
 		item.entry.wire = std::move(entries.front().wire);
 		++item.entry.deliveryCount;
-		item.targets = group->second.find(item.entry.key)->second;
 		again.push_back(std::move(item));
 	}
 	if (!released.empty())
@@ -117,7 +118,7 @@ void StreamConsumer::retryDue(RedisConnection& connection,
 }
 
 void StreamConsumer::claim(RedisConnection& connection, const std::string& group, const std::string& key,
-	const std::vector<StreamTargetPtr>& targets, StreamState& state)
+	StreamState& state)
 {
 	const std::size_t room = std::min(capacity(), _streams.batch);
 	if (room == 0)
@@ -148,7 +149,7 @@ void StreamConsumer::claim(RedisConnection& connection, const std::string& group
 	if (entries.empty())
 		return;
 	countsOf(connection, group, entries);
-	dispatch(connection, group, entries, targets, true);
+	dispatch(connection, group, entries, true);
 }
 
 } // namespace eventbus

@@ -8,6 +8,7 @@
 #include <Poco/NumberParser.h>
 #include <Poco/Process.h>
 #include <Poco/String.h>
+#include <algorithm>
 #include <limits>
 #include <random>
 
@@ -74,7 +75,9 @@ StreamsSettings StreamsSettings::fromConfig(const Poco::Util::AbstractConfigurat
 	else if (start != "new")
 		throw ConfigException(startKey + ": expected new or all, got '" + start + "'");
 	s.batch = static_cast<std::size_t>(readInteger(config, "batch", 64, 1, 10000));
-	s.blockMs = readMillis(config, "blockMs", 1000);
+	const int commandTimeoutMs = config.getInt("eventbus.redis.commandTimeoutMs", 2000);
+	// By default within the reader socket's timeout, whatever that is.
+	s.blockMs = readMillis(config, "blockMs", std::max(1, std::min(1000, commandTimeoutMs / 2)));
 	s.maxInFlight = static_cast<std::size_t>(readInteger(config, "maxInFlight", 256, 1, 1000000));
 	s.claimIntervalMs = readMillis(config, "claimIntervalMs", 1000);
 	s.claimIdleMs = readMillis(config, "claimIdleMs", 30000);
@@ -84,7 +87,6 @@ StreamsSettings StreamsSettings::fromConfig(const Poco::Util::AbstractConfigurat
 		throw ConfigException(Prefix + "retryBackoffMaxMs: must not be below " + Prefix + "retryBackoffMs");
 	s.maxDeliveries = static_cast<int>(readInteger(config, "maxDeliveries", 5, 1, 1000));
 	s.discoveryIntervalMs = readMillis(config, "discoveryIntervalMs", 5000);
-	const int commandTimeoutMs = config.getInt("eventbus.redis.commandTimeoutMs", 2000);
 	if (s.blockMs >= commandTimeoutMs)
 	{
 		// The reader's socket would time out inside a healthy BLOCK.

@@ -21,7 +21,7 @@ public:
 	/// True if `key` was recorded within the window (and is still held);
 	/// otherwise records it and returns false.
 	bool seenBefore(const std::string& key, const Poco::Timestamp& now = Poco::Timestamp());
-	/// Drops `key`, so its next sighting is a first one again.
+	/// Removes `key`, so its next occurrence is not a duplicate.
 	void forget(const std::string& key);
 	std::size_t size() const;
 private:
@@ -38,8 +38,8 @@ private:
 /// Drops a delivery whose message id this subscription already received
 /// within the window (reason: duplicate), and one whose time is older than
 /// the maximum age or too far in the future (reasons: stale, future). A
-/// delivery whose handler threw is forgotten again: the transport's
-/// redelivery of it (redis-streams) reaches the handler, not "duplicate".
+/// delivery whose handler threw is forgotten again: a durable transport's
+/// redelivery of it is a retry, not a duplicate.
 class Idempotency : public Middleware
 {
 public:

@@ -85,6 +85,7 @@ class RedisStreamsAccessTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testTenantUserRunsTheTransportOnItsOwnStream);
 	CPPUNIT_TEST(testDlqReplayDeliversADeadLetteredEventOnce);
 	CPPUNIT_TEST(testDlqExitCodes);
+	CPPUNIT_TEST(testSubscribeRefusesABadGroupName);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -314,6 +315,22 @@ public:
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(describe(r), 0, r.exitCode);
 		CPPUNIT_ASSERT_MESSAGE(r.out, contains(r.out, "\"purged\":1"));
 		CPPUNIT_ASSERT_EQUAL(0LL, _server->command({"XLEN", dlqKey}).integer);
+	}
+
+	void testSubscribeRefusesABadGroupName()
+	{
+		if (skipWithoutStreams(__func__)) return;
+		for (const std::string& group : std::vector<std::string>{"a b", "g*", std::string(65, 'g')})
+		{
+			std::vector<std::string> args = streamsArgs(acmeUrl());
+			args.insert(args.end(), {"subscribe", "--tenant", "acme", "--topic", StreamsTopic, "--group", group,
+				"--count", "1", "--timeout", "5"});
+			const CommandResult result = runCommand(eventbusExecutable(), args, "", std::chrono::milliseconds(20000));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(describe(result), DataError, result.exitCode);
+			CPPUNIT_ASSERT_MESSAGE(result.err, contains(result.err, "group:"));
+		}
+		// Nothing was created on the server for them.
+		CPPUNIT_ASSERT_EQUAL(0LL, _server->command({"EXISTS", streamOf("acme")}).integer);
 	}
 
 private:

@@ -38,6 +38,7 @@ class RedisStreamsFaultTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(RedisStreamsFaultTest);
 	CPPUNIT_TEST(testKilledSubscriberProcessLeavesItsUnacknowledgedEventsToTheGroup);
 	CPPUNIT_TEST(testPausedConsumersEntriesAreReclaimedByTheOther);
+	CPPUNIT_TEST(testSubscribeCountLeavesTheRestToTheGroup);
 	CPPUNIT_TEST(testConfirmedPublishesSurviveSigkillOfAnAppendFsyncAlwaysServer);
 	CPPUNIT_TEST(testRestartWithoutPersistenceRecoversTheGroupSignalsAGapAndResumes);
 	CPPUNIT_TEST_SUITE_END();
@@ -168,6 +169,37 @@ public:
 		CPPUNIT_ASSERT_EQUAL(-1, child->waitExit(std::chrono::milliseconds(0)));
 		assertTakeOver("SIGSTOP of a consumer", range(count), printed, pending, second);
 		child->kill();
+	}
+
+	void testSubscribeCountLeavesTheRestToTheGroup()
+	{
+		if (skipWithoutStreams(__func__)) return;
+		RedisServer server;
+		publishAll(server, 0, 10);
+		// It reads the whole batch, prints 2 and exits: the other 8 are not
+		// acknowledged, they stay pending for the group.
+		std::vector<std::string> args = streamsArgs(server.url(), {{"eventbus.redis.streams.claimIdleMs", "60000"},
+			{"eventbus.redis.streams.retryBackoffMs", "1000"}, {"eventbus.redis.streams.retryBackoffMaxMs", "1000"}});
+		args.insert(args.end(), {"subscribe", "--tenant", "acme", "--topic", StreamsTopic, "--group", Group,
+			"--count", "2", "--timeout", "20"});
+		StreamsChild child(args);
+		const int code = child.waitExit(std::chrono::milliseconds(20000));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(child.err(), 0, code);
+		CPPUNIT_ASSERT(child.waitDrained(std::chrono::milliseconds(5000)));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), child.lines());
+		// What it printed is acknowledged, what it read beyond is not.
+		const std::set<int> pending = pendingNumbers(server);
+		for (int n : child.numbers())
+			CPPUNIT_ASSERT_EQUAL(std::size_t(0), pending.count(n));
+		const std::vector<int> second = takeOver(server, range(10), child.numbers());
+		std::vector<int> both = child.numbers();
+		both.insert(both.end(), second.begin(), second.end());
+		const Tally tally = Tally::of(range(10), both);
+		report("subscribe --group --count 2 of 10", tally);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(10), tally.distinct);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), tally.missing);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), tally.duplicates);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(8), second.size());
 	}
 
 	void testConfirmedPublishesSurviveSigkillOfAnAppendFsyncAlwaysServer()

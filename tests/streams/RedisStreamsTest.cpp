@@ -84,6 +84,8 @@ class RedisStreamsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testIdleEntriesOfAGoneConsumerAreReclaimed);
 	CPPUNIT_TEST(testGroupLostByFlushAllIsRecreatedWithAGap);
 	CPPUNIT_TEST(testTrimmedPendingEntriesAreAcknowledgedAndCounted);
+	CPPUNIT_TEST(testGroupBehindRetentionIsAGap);
+	CPPUNIT_TEST(testEventsPublishedWhileTheReaderIsCutOffArriveAfterTheReconnect);
 	CPPUNIT_TEST(testAllTenantsDiscoversANewTenantsStream);
 	CPPUNIT_TEST(testMaxLenBoundsTheStream);
 	CPPUNIT_TEST(testWaitForARealReplica);
@@ -420,6 +422,55 @@ public:
 		CPPUNIT_ASSERT_EQUAL(0, calls.load());
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), harness.gaps().count());
 		CPPUNIT_ASSERT(contains(harness.gaps().lastReason(), "trimmed"));
+	}
+
+	void testGroupBehindRetentionIsAGap()
+	{
+		// The group read up to here, then its service was down while 50
+		// events came and retention kept only the last 10.
+		_server->command({"XGROUP", "CREATE", Channel, "eventbus", "$", "MKSTREAM"});
+		for (int i = 0; i < 50; ++i)
+			_server->command({"XADD", Channel, "*", "e", wireOf(i)});
+		CPPUNIT_ASSERT_EQUAL(40LL, _server->command({"XTRIM", Channel, "MAXLEN", "10"}).integer);
+
+		StreamsHarness harness(*_server, fast());
+		SeenLog seen;
+		harness.transport().subscribe(ChannelSubscription(Channel), [&](const InboundMessage& m) {
+			seen.add(m);
+			return DeliveryResult::handled();
+		});
+		CPPUNIT_ASSERT(waitUntil([&]() { return seen.size() == 10; }));
+		CPPUNIT_ASSERT(waitUntil([&]() {
+			return harness.metrics().counterValue("eventbus_streams_gap_total", {{"reason", "behind-retention"}, {"transport", "redis-streams"}}) == 1;
+		}));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), harness.gaps().count());
+		CPPUNIT_ASSERT(contains(harness.gaps().lastReason(), "fell behind the retention"));
+		CPPUNIT_ASSERT_EQUAL(wireOf(40), seen.all().front().wire);
+		CPPUNIT_ASSERT(waitUntil([&]() { return pendingCount(*_server, Channel, "eventbus") == 0; }));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(10), seen.size());
+	}
+
+	void testEventsPublishedWhileTheReaderIsCutOffArriveAfterTheReconnect()
+	{
+		TcpProxy proxy("127.0.0.1", _server->port());
+		EventLog log;
+		EventBus subscriber(*redisConfig(proxy.url(), fast()));
+		auto publisher = bus();
+		subscriber.subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
+		publisher->publish(Topic, wireOf(0), "acme");
+		CPPUNIT_ASSERT(log.waitFor(1));
+		proxy.setEnabled(false);
+		CPPUNIT_ASSERT(waitUntil([&]() { return !subscriber.health().ready; }));
+		for (int i = 1; i <= 10; ++i)
+			publisher->publish(Topic, wireOf(i), "acme");
+		proxy.setEnabled(true);
+		CPPUNIT_ASSERT(log.waitFor(11, std::chrono::seconds(15)));
+		CPPUNIT_ASSERT(waitUntil([&]() { return pendingCount(*_server, Channel, "eventbus") == 0; }));
+		std::vector<int> expected;
+		for (int i = 0; i <= 10; ++i)
+			expected.push_back(i);
+		CPPUNIT_ASSERT(expected == log.intField("n")); // missing 0, duplicates 0, in order
+		CPPUNIT_ASSERT(subscriber.metrics().counterValue(Metrics::Reconnects) >= 1);
 	}
 
 	void testAllTenantsDiscoversANewTenantsStream()

@@ -89,7 +89,7 @@ private:
 		bool history = true;       // re-reading this consumer's pending entries
 		std::string historyCursor = "0";
 		std::string claimCursor = "0-0";
-		std::string lastDeleted;   // max-deleted-entry-id already reported behind retention
+		bool behind = false;       // behind retention, reported
 	};
 	struct Retry
 	{

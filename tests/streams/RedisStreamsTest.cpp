@@ -16,6 +16,7 @@
 #include "eventbus/Exceptions.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -88,6 +89,7 @@ class RedisStreamsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testEventsPublishedWhileTheReaderIsCutOffArriveAfterTheReconnect);
 	CPPUNIT_TEST(testAllTenantsDiscoversANewTenantsStream);
 	CPPUNIT_TEST(testMaxLenBoundsTheStream);
+	CPPUNIT_TEST(testAKeyThatIsNotAStreamIsRetriedWithBackoffNotInATightLoop);
 	CPPUNIT_TEST(testWaitForARealReplica);
 	CPPUNIT_TEST(testWrongPasswordFailsPublishFastAndIsNotReady);
 	CPPUNIT_TEST(testBlockAtOrAboveTheCommandTimeoutIsRefused);
@@ -498,6 +500,30 @@ public:
 			tenants.insert(event.tenantId);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(2), tenants.size());
 		CPPUNIT_ASSERT((std::vector<int>{1, 2, 3}) == log.intField("n"));
+	}
+
+	void testAKeyThatIsNotAStreamIsRetriedWithBackoffNotInATightLoop()
+	{
+		_server->command({"SET", Channel, "not a stream"});
+		StreamsHarness harness(*_server, fast());
+		harness.transport().subscribe(ChannelSubscription(Channel), [](const InboundMessage&) {
+			return DeliveryResult::handled();
+		});
+		CPPUNIT_ASSERT(waitUntil([&]() { return contains(harness.transport().health().reason, "WRONGTYPE"); }));
+		CPPUNIT_ASSERT(!harness.transport().health().ready);
+		const auto calls = [&]() {
+			const std::string stats = _server->command({"INFO", "commandstats"}).str;
+			const std::size_t at = stats.find("cmdstat_xgroup|create:calls=");
+			return at == std::string::npos ? 0LL : std::atoll(stats.c_str() + at + 28);
+		};
+		const long long before = calls();
+		std::this_thread::sleep_for(std::chrono::seconds(2)); // measuring a rate, not waiting for a condition
+		const long long during = calls() - before;
+		// Backoff 50 ms doubling to 500 ms (the suites' reconnect keys): a handful, not thousands.
+		CPPUNIT_ASSERT_MESSAGE(std::to_string(during), during >= 1 && during <= 12);
+		// Fixed by the operator: the group is made and delivery starts.
+		_server->command({"DEL", Channel});
+		CPPUNIT_ASSERT(waitUntil([&]() { return harness.transport().health().ready; }));
 	}
 
 	void testMaxLenBoundsTheStream()

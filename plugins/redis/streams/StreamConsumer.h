@@ -151,6 +151,7 @@ private:
 
 	std::map<StreamId, StreamState> _state;           // reader thread only
 	Clock::time_point _nextClaim{};                   // reader thread only
+	bool _refused = false;                            // reader thread only: an error reply this round
 	Clock::time_point _nextDiscovery{};               // reader thread only
 
 	mutable std::mutex _mutex;

@@ -91,6 +91,7 @@ class RedisStreamsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testMaxLenBoundsTheStream);
 	CPPUNIT_TEST(testAKeyThatIsNotAStreamIsRetriedWithBackoffNotInATightLoop);
 	CPPUNIT_TEST(testWaitForARealReplica);
+	CPPUNIT_TEST(testPublishWrittenWithoutAReplyIsOutcomeUnknown);
 	CPPUNIT_TEST(testWrongPasswordFailsPublishFastAndIsNotReady);
 	CPPUNIT_TEST(testBlockAtOrAboveTheCommandTimeoutIsRefused);
 	CPPUNIT_TEST_SUITE_END();
@@ -552,6 +553,21 @@ public:
 		const std::string message = messageOf<TransportException>([&]() { two->publish(Topic, wireOf(2), "acme"); });
 		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "replicated to 1 of 2"));
 		CPPUNIT_ASSERT_EQUAL(2LL, streamLength(*_server, Channel)); // written, not replicated enough
+	}
+
+	void testPublishWrittenWithoutAReplyIsOutcomeUnknown()
+	{
+		auto publisher = bus();
+		publisher->publish(Topic, wireOf(1), "acme");
+		_server->pause();
+		const std::string message = messageOf<OutcomeUnknownException>([&]() { publisher->publish(Topic, wireOf(2), "acme"); });
+		_server->resume();
+		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "may or may not be in the stream"));
+		// The server had it in its input buffer: it is in the stream now.
+		CPPUNIT_ASSERT(waitUntil([&]() { return streamLength(*_server, Channel) == 2; }));
+		CPPUNIT_ASSERT(waitUntil([&]() { return publisher->health().ready; })); // reconnected after its backoff
+		publisher->publish(Topic, wireOf(3), "acme");
+		CPPUNIT_ASSERT_EQUAL(3LL, streamLength(*_server, Channel));
 	}
 
 	void testWrongPasswordFailsPublishFastAndIsNotReady()

@@ -16,6 +16,7 @@
 #include "eventbus/Exceptions.h"
 #include <cppunit/extensions/HelperMacros.h>
 #include <atomic>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -84,9 +85,13 @@ class RedisStreamsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testIdleEntriesOfAGoneConsumerAreReclaimed);
 	CPPUNIT_TEST(testGroupLostByFlushAllIsRecreatedWithAGap);
 	CPPUNIT_TEST(testTrimmedPendingEntriesAreAcknowledgedAndCounted);
+	CPPUNIT_TEST(testGroupBehindRetentionIsAGap);
+	CPPUNIT_TEST(testEventsPublishedWhileTheReaderIsCutOffArriveAfterTheReconnect);
 	CPPUNIT_TEST(testAllTenantsDiscoversANewTenantsStream);
 	CPPUNIT_TEST(testMaxLenBoundsTheStream);
+	CPPUNIT_TEST(testAKeyThatIsNotAStreamIsRetriedWithBackoffNotInATightLoop);
 	CPPUNIT_TEST(testWaitForARealReplica);
+	CPPUNIT_TEST(testPublishWrittenWithoutAReplyIsOutcomeUnknown);
 	CPPUNIT_TEST(testWrongPasswordFailsPublishFastAndIsNotReady);
 	CPPUNIT_TEST(testBlockAtOrAboveTheCommandTimeoutIsRefused);
 	CPPUNIT_TEST_SUITE_END();
@@ -422,6 +427,55 @@ public:
 		CPPUNIT_ASSERT(contains(harness.gaps().lastReason(), "trimmed"));
 	}
 
+	void testGroupBehindRetentionIsAGap()
+	{
+		// The group read up to here, then its service was down while 50
+		// events came and retention kept only the last 10.
+		_server->command({"XGROUP", "CREATE", Channel, "eventbus", "$", "MKSTREAM"});
+		for (int i = 0; i < 50; ++i)
+			_server->command({"XADD", Channel, "*", "e", wireOf(i)});
+		CPPUNIT_ASSERT_EQUAL(40LL, _server->command({"XTRIM", Channel, "MAXLEN", "10"}).integer);
+
+		StreamsHarness harness(*_server, fast());
+		SeenLog seen;
+		harness.transport().subscribe(ChannelSubscription(Channel), [&](const InboundMessage& m) {
+			seen.add(m);
+			return DeliveryResult::handled();
+		});
+		CPPUNIT_ASSERT(waitUntil([&]() { return seen.size() == 10; }));
+		CPPUNIT_ASSERT(waitUntil([&]() {
+			return harness.metrics().counterValue("eventbus_streams_gap_total", {{"reason", "behind-retention"}, {"transport", "redis-streams"}}) == 1;
+		}));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), harness.gaps().count());
+		CPPUNIT_ASSERT(contains(harness.gaps().lastReason(), "fell behind the retention"));
+		CPPUNIT_ASSERT_EQUAL(wireOf(40), seen.all().front().wire);
+		CPPUNIT_ASSERT(waitUntil([&]() { return pendingCount(*_server, Channel, "eventbus") == 0; }));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(10), seen.size());
+	}
+
+	void testEventsPublishedWhileTheReaderIsCutOffArriveAfterTheReconnect()
+	{
+		TcpProxy proxy("127.0.0.1", _server->port());
+		EventLog log;
+		EventBus subscriber(*redisConfig(proxy.url(), fast()));
+		auto publisher = bus();
+		subscriber.subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
+		publisher->publish(Topic, wireOf(0), "acme");
+		CPPUNIT_ASSERT(log.waitFor(1));
+		proxy.setEnabled(false);
+		CPPUNIT_ASSERT(waitUntil([&]() { return !subscriber.health().ready; }));
+		for (int i = 1; i <= 10; ++i)
+			publisher->publish(Topic, wireOf(i), "acme");
+		proxy.setEnabled(true);
+		CPPUNIT_ASSERT(log.waitFor(11, std::chrono::seconds(15)));
+		CPPUNIT_ASSERT(waitUntil([&]() { return pendingCount(*_server, Channel, "eventbus") == 0; }));
+		std::vector<int> expected;
+		for (int i = 0; i <= 10; ++i)
+			expected.push_back(i);
+		CPPUNIT_ASSERT(expected == log.intField("n")); // missing 0, duplicates 0, in order
+		CPPUNIT_ASSERT(subscriber.metrics().counterValue(Metrics::Reconnects) >= 1);
+	}
+
 	void testAllTenantsDiscoversANewTenantsStream()
 	{
 		EventLog log;
@@ -447,6 +501,30 @@ public:
 			tenants.insert(event.tenantId);
 		CPPUNIT_ASSERT_EQUAL(std::size_t(2), tenants.size());
 		CPPUNIT_ASSERT((std::vector<int>{1, 2, 3}) == log.intField("n"));
+	}
+
+	void testAKeyThatIsNotAStreamIsRetriedWithBackoffNotInATightLoop()
+	{
+		_server->command({"SET", Channel, "not a stream"});
+		StreamsHarness harness(*_server, fast());
+		harness.transport().subscribe(ChannelSubscription(Channel), [](const InboundMessage&) {
+			return DeliveryResult::handled();
+		});
+		CPPUNIT_ASSERT(waitUntil([&]() { return contains(harness.transport().health().reason, "WRONGTYPE"); }));
+		CPPUNIT_ASSERT(!harness.transport().health().ready);
+		const auto calls = [&]() {
+			const std::string stats = _server->command({"INFO", "commandstats"}).str;
+			const std::size_t at = stats.find("cmdstat_xgroup|create:calls=");
+			return at == std::string::npos ? 0LL : std::atoll(stats.c_str() + at + 28);
+		};
+		const long long before = calls();
+		std::this_thread::sleep_for(std::chrono::seconds(2)); // measuring a rate, not waiting for a condition
+		const long long during = calls() - before;
+		// Backoff 50 ms doubling to 500 ms (the suites' reconnect keys): a handful, not thousands.
+		CPPUNIT_ASSERT_MESSAGE(std::to_string(during), during >= 1 && during <= 12);
+		// Fixed by the operator: the group is made and delivery starts.
+		_server->command({"DEL", Channel});
+		CPPUNIT_ASSERT(waitUntil([&]() { return harness.transport().health().ready; }));
 	}
 
 	void testMaxLenBoundsTheStream()
@@ -475,6 +553,21 @@ public:
 		const std::string message = messageOf<TransportException>([&]() { two->publish(Topic, wireOf(2), "acme"); });
 		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "replicated to 1 of 2"));
 		CPPUNIT_ASSERT_EQUAL(2LL, streamLength(*_server, Channel)); // written, not replicated enough
+	}
+
+	void testPublishWrittenWithoutAReplyIsOutcomeUnknown()
+	{
+		auto publisher = bus();
+		publisher->publish(Topic, wireOf(1), "acme");
+		_server->pause();
+		const std::string message = messageOf<OutcomeUnknownException>([&]() { publisher->publish(Topic, wireOf(2), "acme"); });
+		_server->resume();
+		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "may or may not be in the stream"));
+		// The server had it in its input buffer: it is in the stream now.
+		CPPUNIT_ASSERT(waitUntil([&]() { return streamLength(*_server, Channel) == 2; }));
+		CPPUNIT_ASSERT(waitUntil([&]() { return publisher->health().ready; })); // reconnected after its backoff
+		publisher->publish(Topic, wireOf(3), "acme");
+		CPPUNIT_ASSERT_EQUAL(3LL, streamLength(*_server, Channel));
 	}
 
 	void testWrongPasswordFailsPublishFastAndIsNotReady()

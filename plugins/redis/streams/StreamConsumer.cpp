@@ -299,6 +299,7 @@ void StreamConsumer::gap(const std::string& reason)
 
 void StreamConsumer::streamError(const std::string& group, const std::string& key, const std::string& error)
 {
+	_refused = true;
 	if (error.compare(0, 7, "NOGROUP") == 0)
 	{
 		// Which stream lost it is not certain for a multi-stream read: check them all.

@@ -89,7 +89,7 @@ private:
 		bool history = true;       // re-reading this consumer's pending entries
 		std::string historyCursor = "0";
 		std::string claimCursor = "0-0";
-		std::string lastDeleted;   // max-deleted-entry-id already reported behind retention
+		bool behind = false;       // behind retention, reported
 	};
 	struct Retry
 	{
@@ -151,6 +151,7 @@ private:
 
 	std::map<StreamId, StreamState> _state;           // reader thread only
 	Clock::time_point _nextClaim{};                   // reader thread only
+	bool _refused = false;                            // reader thread only: an error reply this round
 	Clock::time_point _nextDiscovery{};               // reader thread only
 
 	mutable std::mutex _mutex;

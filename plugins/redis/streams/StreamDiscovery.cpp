@@ -95,6 +95,7 @@ std::pair<std::uint64_t, std::uint64_t> StreamConsumer::observe(RedisConnection&
 	std::uint64_t pending = 0;
 	std::uint64_t lag = 0;
 	std::string lastDelivered;
+	std::string entriesRead;
 	if (groups->type == REDIS_REPLY_ARRAY)
 	{
 		for (std::size_t i = 0; i < groups->elements; ++i)
@@ -105,21 +106,35 @@ std::pair<std::uint64_t, std::uint64_t> StreamConsumer::observe(RedisConnection&
 			pending = std::strtoull(fields["pending"].c_str(), nullptr, 10);
 			lag = std::strtoull(fields["lag"].c_str(), nullptr, 10);
 			lastDelivered = fields["last-delivered-id"];
+			entriesRead = fields["entries-read"];
 		}
 	}
 	if (stream->type != REDIS_REPLY_ARRAY || lastDelivered.empty())
 		return {pending, lag};
 	auto fields = StreamCommands::parseFields(*stream);
-	const std::string maxDeleted = fields["max-deleted-entry-id"];
-	// Entries removed past the group's last read were never read by it.
-	if (!maxDeleted.empty() && maxDeleted != "0-0" && maxDeleted != state.lastDeleted
-		&& StreamCommands::compare(maxDeleted, lastDelivered) > 0)
+	// Entries ever removed from the stream (trimmed or deleted).
+	const long long added = std::strtoll(fields["entries-added"].c_str(), nullptr, 10);
+	const long long length = std::strtoll(fields["length"].c_str(), nullptr, 10);
+	const long long removed = added - length;
+	const std::string first = fields["recorded-first-entry-id"];
+	bool behind = false;
+	if (removed > 0)
 	{
-		state.lastDeleted = maxDeleted;
+		// A group reads in id order: it read fewer entries than were removed,
+		// so some were removed unread. Without the count (a group made on an
+		// empty stream): its last read is before the oldest entry kept.
+		if (!entriesRead.empty())
+			behind = std::strtoll(entriesRead.c_str(), nullptr, 10) < removed;
+		else
+			behind = !first.empty() && StreamCommands::compare(first, lastDelivered) > 0;
+	}
+	if (behind && !state.behind)
+	{
 		_behind.increment();
 		gap("group " + group + " fell behind the retention of " + _redactor.redactText(key, 256)
-			+ ": entries up to " + maxDeleted + " were trimmed before it read them (eventbus.redis.streams.maxLen / maxAgeSeconds)");
+			+ ": entries were trimmed before it read them (eventbus.redis.streams.maxLen / maxAgeSeconds)");
 	}
+	state.behind = behind;
 	return {pending, lag};
 }
 

@@ -3,8 +3,8 @@
 //
 #include "StreamPublisher.h"
 #include "RedisError.h"
+#include "RedisMetrics.h"
 #include "StreamCommands.h"
-#include <Poco/Timestamp.h>
 #include <algorithm>
 #include <future>
 
@@ -38,7 +38,7 @@ StreamPublisher::StreamPublisher(const RedisSettings& redis, const StreamsSettin
 	, _socketFactory(std::move(socketFactory))
 	, _logger(logger)
 	, _bufferDiscarded(metrics.counter(Metrics::Dropped, labels("buffer-discarded")))
-	, _aclDenied(metrics.counter("eventbus_acl_denied_total", {{"transport", "redis-streams"}, {"operation", "publish"}}))
+	, _aclDenied(metrics.counter(RedisMetrics::AclDenied, {{"transport", "redis-streams"}, {"operation", "publish"}}))
 	, _backoff(redis.reconnectInitialMs, redis.reconnectMaxMs)
 {
 }

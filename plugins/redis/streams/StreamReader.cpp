@@ -119,7 +119,7 @@ void StreamConsumer::session(RedisConnection& connection)
 			_changed.wait_for(lock, refused.next(), [this]() { return _stopping; });
 			continue;
 		}
-		refused.reset();
+		_refused = false;
 		bool historyLeft = false;
 		for (const auto& group : set)
 		{
@@ -178,6 +178,17 @@ void StreamConsumer::session(RedisConnection& connection)
 			blockMs = 0; // no block: back to the history at once
 		for (const auto& group : set)
 			readNew(connection, group.first, group.second, static_cast<int>(blockMs));
+		if (_refused)
+		{
+			// An error reply this round (NOGROUP, NOPERM, WRONGTYPE): capped
+			// backoff before the next, never a tight loop.
+			std::unique_lock<std::mutex> lock(_mutex);
+			_changed.wait_for(lock, refused.next(), [this]() { return _stopping; });
+		}
+		else
+		{
+			refused.reset();
+		}
 	}
 }
 

@@ -13,6 +13,8 @@
 #include "RedisServer.h"
 #include "TestSupport.h"
 #include "eventbus/PluginHost.h"
+#include <Poco/DirectoryIterator.h>
+#include <Poco/FileStream.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Pipe.h>
 #include <Poco/Process.h>
@@ -176,10 +178,41 @@ public:
 		return waitUntil([&]() { std::lock_guard<std::mutex> lock(_mutex); return _eof; }, timeout);
 	}
 
-	/// Releases the reader and waits until it read every byte the pipe
-	/// holds now (for a child that is stopped and so writes no more).
+	/// True when every thread of the child is stopped (SIGSTOP is delivered
+	/// asynchronously: kill() returns before the threads stop).
+	bool stopped() const
+	{
+		try
+		{
+			const std::string tasks = "/proc/" + std::to_string(_handle.id()) + "/task";
+			std::size_t count = 0;
+			for (Poco::DirectoryIterator it(tasks), end; it != end; ++it, ++count)
+			{
+				Poco::FileInputStream stat(it->path() + "/stat");
+				std::string line;
+				std::getline(stat, line);
+				// "tid (comm) S ...": the state follows the last ')'.
+				const std::size_t paren = line.rfind(')');
+				if (paren == std::string::npos || paren + 2 >= line.size())
+					return false;
+				const char state = line[paren + 2];
+				if (state != 'T' && state != 't')
+					return false;
+			}
+			return count > 0;
+		}
+		catch (Poco::Exception&)
+		{
+			return false;
+		}
+	}
+
+	/// Waits until the child is stopped, releases the reader and waits until
+	/// it read every byte the pipe holds (a stopped child writes no more).
 	bool drainStopped(std::chrono::milliseconds timeout)
 	{
+		if (!waitUntil([&]() { return stopped(); }, timeout))
+			return false;
 		release();
 		const bool empty = waitUntil([&]() {
 			int available = 0;

@@ -5,6 +5,7 @@
 // each outcome becomes an exit code.
 //
 #include "EventBusApp.h"
+#include "DlqCommand.h"
 #include "ServeCommand.h"
 #include "TenantCommand.h"
 #include "eventbus/CloudEventCodec.h"
@@ -41,7 +42,7 @@ namespace eventbus {
 
 namespace {
 
-const char* const Verbs = "demo, plugins, publish, subscribe, health, serve, tenant";
+const char* const Verbs = "demo, plugins, publish, subscribe, health, serve, tenant, dlq";
 
 // How often `subscribe` repeats "waiting for transport".
 const std::chrono::seconds WaitingNoticeInterval(5);
@@ -219,7 +220,10 @@ void EventBusApp::defineOptions(OptionSet& options)
 	options.addOption(Option("count", "n", "subscribe: exit 0 after N events.").required(false).repeatable(false).argument("N"));
 	options.addOption(Option("timeout", "", "subscribe: exit non-zero if the transport is not ready or the events have not arrived after S seconds.")
 		.required(false).repeatable(false).argument("S"));
+	options.addOption(Option("group", "", "subscribe: the consumer group (durable transports: redis-streams).")
+		.required(false).repeatable(false).argument("G"));
 	TenantCommand::defineOptions(options);
+	DlqCommand::defineOptions(options);
 }
 
 void EventBusApp::handleOption(const std::string& name, const std::string& value)
@@ -239,6 +243,7 @@ void EventBusApp::handleOption(const std::string& name, const std::string& value
 			throw Poco::InvalidArgumentException("--define: expected key=value, got '" + value + "'");
 		_defines[value.substr(0, eq)] = value.substr(eq + 1);
 	}
+	else if (name == "id" && _options.count(name)) _options[name] += DlqCommand::IdSeparator + value;
 	else _options[name] = value;
 }
 
@@ -252,13 +257,14 @@ void EventBusApp::usage() const
 		"  demo       the bus end to end on the configured transport\n"
 		"  plugins    every file in the plugins folder, with its status\n"
 		"  publish    --tenant T --topic X [--payload JSON] [--correlation-id C] [--idempotency-key K]\n"
-		"  subscribe  --tenant T|--all-tenants --topic X [--count N] [--timeout S]\n"
+		"  subscribe  --tenant T|--all-tenants --topic X [--group G] [--count N] [--timeout S]\n"
 		"  health     exit 0 only when the transport is ready\n"
 		"  serve      HTTP /health/live, /health/ready, /metrics on eventbus.http.address:eventbus.http.port\n"
 		"             until SIGTERM or SIGINT (--daemon: detached, --pidfile FILE)\n"
 		"  tenant provision --tenant T --password-env VAR|--password-hash HEX|--generate-password\n"
 		"             [--user NAME] [--db N] [--apply]: the tenant's Redis ACL user, its own channels only\n"
-		"  tenant revoke --tenant T [--user NAME] [--apply]: ACL DELUSER");
+		"  tenant revoke --tenant T [--user NAME] [--apply]: ACL DELUSER\n"
+		"  dlq list|replay|purge --tenant T --topic X [--id ID ...|--all] [--limit N]: dead letters (redis-streams)");
 	help.format(std::cout);
 }
 
@@ -375,11 +381,12 @@ int EventBusApp::main(const std::vector<std::string>& args)
 		usage();
 		return EXIT_OK;
 	}
-	// `tenant` takes an action: `eventbus tenant provision ...`.
-	const bool tenant = !args.empty() && args[0] == "tenant";
+	// `tenant` and `dlq` take an action: `eventbus tenant provision ...`.
+	const bool tenant = !args.empty() && (args[0] == "tenant" || args[0] == "dlq");
 	if (tenant && args.size() != 2)
 	{
-		std::cerr << "eventbus: tenant: expected one action (provision, revoke), got " << args.size() - 1
+		std::cerr << "eventbus: " << args[0] << ": expected one action ("
+		          << (args[0] == "dlq" ? "list, replay, purge" : "provision, revoke") << "), got " << args.size() - 1
 		          << "; run 'eventbus --help'" << std::endl;
 		return EXIT_USAGE;
 	}
@@ -405,6 +412,7 @@ int EventBusApp::main(const std::vector<std::string>& args)
 		if (verb == "publish") return runPublish();
 		if (verb == "subscribe") return runSubscribe();
 		if (verb == "serve") return runServe();
+		if (args[0] == "dlq") return DlqCommand(config(), _options).run(args[1], std::cout, std::cerr);
 		if (tenant) return TenantCommand(config(), _options).run(args[1], std::cout, std::cerr);
 		return runHealth();
 	}
@@ -483,6 +491,7 @@ int EventBusApp::runSubscribe()
 	std::string tenant = allTenants ? std::string() : requireOption("tenant");
 	const int count = intOption("count", 0);
 	const int timeoutSeconds = intOption("timeout", 0);
+	const SubscribeOptions subscribeOptions{option("group")};
 
 	TerminationSignals signals; // before the bus starts any thread
 	std::unique_ptr<EventBus> bus = openBus();
@@ -491,15 +500,29 @@ int EventBusApp::runSubscribe()
 		[&](const Event& event) {
 			std::string line = CloudEventCodec::encode(event);
 			std::lock_guard<std::mutex> lock(state.mutex);
-			if ((count > 0 && state.received >= count) || state.outputClosed) return;
+			// In a group, an event past --count (or after stdout closed) is not
+			// acknowledged: it stays pending and another consumer of the group gets it.
+			if ((count > 0 && state.received >= count) || state.outputClosed)
+			{
+				if (subscribeOptions.group.empty()) return;
+				throw EventBusException("subscribe: " + std::string(state.outputClosed ? "stdout closed" :
+					"--count " + std::to_string(count) + " reached") + "; left to group " + subscribeOptions.group);
+			}
 			// SIGPIPE is ignored: a reader that went away (`| head -n 1`)
 			// shows only as a failed write.
 			std::cout << line << std::endl;
-			if (!std::cout) state.outputClosed = true;
-			else ++state.received;
+			if (!std::cout)
+			{
+				state.outputClosed = true;
+				state.arrived.notify_all();
+				if (!subscribeOptions.group.empty())
+					throw EventBusException("subscribe: stdout closed; left to group " + subscribeOptions.group);
+				return;
+			}
+			++state.received;
 			state.arrived.notify_all();
 		},
-		allTenants ? TenantScope::allTenants() : TenantScope::tenant(tenant));
+		allTenants ? TenantScope::allTenants() : TenantScope::tenant(tenant), subscribeOptions);
 
 	const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeoutSeconds);
 	int code = waitForTransport(*bus, timeoutSeconds, deadline, signals);

@@ -133,6 +133,7 @@ class RedisCliTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testSubscriberSaysSubscribedOnlyOnceRedisIsUp);
 	CPPUNIT_TEST(testSubscriberGivesUpAtItsTimeoutWhileRedisIsDown);
 	CPPUNIT_TEST(testMisspeltRedisKeyIsWarnedAboutAndRefusedWhenStrict);
+	CPPUNIT_TEST(testStreamsKeysBelongToRedisStreamsAndTheSharedKeysToBoth);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -375,6 +376,24 @@ public:
 		CommandResult correct = runCommand(eventbusExecutable(), with(common(server.url()),
 			{"--define", "eventbus.redis.onOutage=fail", "--define", "eventbus.config.strict=true", "health"}));
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(correct.out + correct.err, 0, correct.exitCode);
+	}
+
+	void testStreamsKeysBelongToRedisStreamsAndTheSharedKeysToBoth()
+	{
+		// One file for services on either Redis transport: eventbus.redis.streams.*
+		// is set aside while running redis, and a typo under eventbus.redis. is
+		// still caught while running redis-streams (whose core reads those keys).
+		RedisServer server;
+		CommandResult pubsub = runCommand(eventbusExecutable(), with(common(server.url()),
+			{"--define", "eventbus.redis.streams.maxLen=1000", "--define", "eventbus.config.strict=true", "health"}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(pubsub.out + pubsub.err, 0, pubsub.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(pubsub.err, !contains(pubsub.err, "unknown configuration key"));
+
+		CommandResult streams = runCommand(eventbusExecutable(), with(common(server.url()),
+			{"--define", "eventbus.transport=redis-streams", "--define", "eventbus.redis.onOutge=buffer", "health"}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(streams.out + streams.err, 0, streams.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(streams.err, contains(streams.err,
+			"unknown configuration key eventbus.redis.onOutge (did you mean eventbus.redis.onOutage?)"));
 	}
 };
 

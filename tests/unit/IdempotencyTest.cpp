@@ -60,6 +60,7 @@ class IdempotencyTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testEntriesOlderThanWindowAreForgotten);
 	CPPUNIT_TEST(testEntryJustInsideWindowIsRemembered);
 	CPPUNIT_TEST(testAgeEvictionShrinksSize);
+	CPPUNIT_TEST(testForgottenKeyIsNotADuplicateAndEvictionStaysSafe);
 	CPPUNIT_TEST(testMiddlewareDropsDuplicateAndCountsIt);
 	CPPUNIT_TEST(testMiddlewareKeepsSubscriptionsApart);
 	CPPUNIT_TEST(testMiddlewareDropsStaleEvent);
@@ -129,6 +130,23 @@ public:
 		IdempotencyWindow w(100, Poco::Timespan(10, 0));
 		w.seenBefore("a", at(0));
 		CPPUNIT_ASSERT(w.seenBefore("a", at(9)));
+	}
+
+	void testForgottenKeyIsNotADuplicateAndEvictionStaysSafe()
+	{
+		IdempotencyWindow w(2, Poco::Timespan(3600, 0));
+		CPPUNIT_ASSERT(!w.seenBefore("a"));
+		CPPUNIT_ASSERT(!w.seenBefore("b"));
+		w.forget("a");
+		w.forget("never-seen");
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), w.size());
+		CPPUNIT_ASSERT(!w.seenBefore("a"));   // a retry, not a duplicate
+		CPPUNIT_ASSERT(w.seenBefore("b"));
+		// Evicting past the forgotten slot touches no freed key (ASan).
+		CPPUNIT_ASSERT(!w.seenBefore("c"));
+		CPPUNIT_ASSERT(!w.seenBefore("d"));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), w.size());
+		CPPUNIT_ASSERT(w.seenBefore("d"));
 	}
 
 	void testAgeEvictionShrinksSize()

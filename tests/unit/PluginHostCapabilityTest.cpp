@@ -133,7 +133,8 @@ public:
 			return; // built with EVENTBUS_WITH_REDIS=OFF
 		const PluginInfo info = PluginHost::instance().inspect(redis);
 		CPPUNIT_ASSERT_MESSAGE(info.reason, info.ok);
-		CPPUNIT_ASSERT(info.capabilities == std::vector<std::string>{"redis/tenant-access"});
+		CPPUNIT_ASSERT(info.capabilities == (std::vector<std::string>{"redis-streams/dead-letters",
+			"redis-streams/tenant-access", "redis/tenant-access"}));
 		auto admin = PluginHost::instance().capability<TenantAccessAdmin>(pluginDir(), "redis", TenantAccessAdmin::Name);
 		CPPUNIT_ASSERT(admin);
 		TenantAccess access;

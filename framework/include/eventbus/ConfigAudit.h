@@ -46,7 +46,10 @@ public:
 	/// The eventbus.* keys of used.inner() that no reader of `used` asked
 	/// for, sorted. Keys under eventbus.NAME. where NAME is a transport of
 	/// the plugins folder other than eventbus.transport belong to a transport
-	/// not running here, and are not checked.
+	/// not running here, and are not checked; a NAME with dashes also owns
+	/// its dotted form (redis-streams: eventbus.redis.streams.). A namespace
+	/// the running transport's own keys lie under (eventbus.redis. when
+	/// running redis-streams) is checked.
 	static std::vector<std::string> unknownKeys(const RecordingConfiguration& used);
 
 	/// The candidate nearest to `key` by edit distance (ignoring case), or

@@ -40,6 +40,16 @@ struct PublishOptions
 	std::string idempotencyKey;
 };
 
+/// Optional attributes of a subscription.
+struct SubscribeOptions
+{
+	/// The consumer group, on a transport with groups (redis-streams): every
+	/// group gets each event once, the subscriptions of one group (in any
+	/// process) share its events. Empty: the transport's configured default.
+	/// 1-64 of A-Z a-z 0-9 . _ -; transports without groups ignore it.
+	std::string group;
+};
+
 /// Called when the transport reports that messages may have been lost.
 using GapListener = std::function<void(const std::string& transport, const std::string& reason)>;
 
@@ -85,6 +95,11 @@ public:
 	/// scope is refused (PolicyException naming eventbus.security.allowCrossTenant)
 	/// unless allowed. Returns a token > 0.
 	SubscriptionToken subscribe(const std::string& topic, Handler handler, const TenantScope& scope);
+
+	/// The same with options (a consumer group); a bad group name is refused
+	/// with a ValidationException naming the field "group".
+	SubscriptionToken subscribe(const std::string& topic, Handler handler, const TenantScope& scope,
+		const SubscribeOptions& options);
 
 	/// Idempotent. Once it returns, the handler is not called again; called
 	/// from inside the handler it does not wait for that handler to return.

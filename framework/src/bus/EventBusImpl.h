@@ -74,7 +74,8 @@ struct EventBus::Impl: public TransportListener
 	void drop(const std::string& reason, const std::string& channel, const std::string& detail);
 
 	/// Subscription registry.
-	SubscriptionToken subscribe(const std::string& topic, Handler handler, const TenantScope& scope);
+	SubscriptionToken subscribe(const std::string& topic, Handler handler, const TenantScope& scope,
+		const SubscribeOptions& options);
 	void unsubscribe(SubscriptionToken token);
 };
 

@@ -8,13 +8,33 @@
 #include "EventBusImpl.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Names.h"
+#include <cctype>
 
 namespace eventbus {
 
-SubscriptionToken EventBus::Impl::subscribe(const std::string& topic, Handler handler, const TenantScope& scope)
+namespace {
+
+// A group name reaches the server as one argument (XGROUP CREATE key group),
+// never as a pattern; this keeps it printable, short and free of globs.
+void validateGroup(const std::string& group)
+{
+	if (group.size() > 64)
+		throw ValidationException("group: at most 64 characters, got " + std::to_string(group.size()));
+	for (char c : group)
+	{
+		if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+			throw ValidationException("group: only A-Z a-z 0-9 . _ - are allowed");
+	}
+}
+
+} // namespace
+
+SubscriptionToken EventBus::Impl::subscribe(const std::string& topic, Handler handler, const TenantScope& scope,
+	const SubscribeOptions& options)
 {
 	if (closed.load()) throw EventBusException("subscribe: the bus is closed");
 	Names::validateTopic(topic);
+	validateGroup(options.group);
 	if (!handler) throw ValidationException("handler: must not be empty");
 	auto sub = std::make_shared<Subscription>();
 	sub->topic = topic;
@@ -36,7 +56,7 @@ SubscriptionToken EventBus::Impl::subscribe(const std::string& topic, Handler ha
 	sub->token = nextToken.fetch_add(1);
 	Impl* self = this;
 	std::weak_ptr<Subscription> weak(sub);
-	sub->transportId = transport->subscribe(ChannelSubscription{sub->channel, sub->pattern},
+	sub->transportId = transport->subscribe(ChannelSubscription{sub->channel, sub->pattern, options.group},
 		[self, weak](const InboundMessage& message) {
 			if (SubscriptionPtr s = weak.lock()) return self->deliver(s, message);
 			return DeliveryResult::rejected("unsubscribed");
@@ -73,7 +93,13 @@ void EventBus::Impl::unsubscribe(SubscriptionToken token)
 
 SubscriptionToken EventBus::subscribe(const std::string& topic, Handler handler, const TenantScope& scope)
 {
-	return _impl->subscribe(topic, std::move(handler), scope);
+	return _impl->subscribe(topic, std::move(handler), scope, SubscribeOptions());
+}
+
+SubscriptionToken EventBus::subscribe(const std::string& topic, Handler handler, const TenantScope& scope,
+	const SubscribeOptions& options)
+{
+	return _impl->subscribe(topic, std::move(handler), scope, options);
 }
 
 void EventBus::unsubscribe(SubscriptionToken token)

@@ -36,6 +36,24 @@ bool IdempotencyWindow::seenBefore(const std::string& key, const Poco::Timestamp
 	return false;
 }
 
+void IdempotencyWindow::forget(const std::string& key)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	auto it = _seen.find(key);
+	if (it == _seen.end()) return;
+	// Its slot is among the newest (forgotten right after the handler ran):
+	// search from the back, and drop it with the key it points at.
+	for (auto slot = _order.rbegin(); slot != _order.rend(); ++slot)
+	{
+		if (slot->second == &it->first)
+		{
+			_order.erase(std::next(slot).base());
+			break;
+		}
+	}
+	_seen.erase(it);
+}
+
 std::size_t IdempotencyWindow::size() const
 {
 	std::lock_guard<std::mutex> lock(_mutex);
@@ -63,6 +81,18 @@ bool Idempotency::onDeliver(DeliveryContext& context)
 		context.dropReason = "future";
 		return false;
 	}
+	const std::string key = keyOf(context);
+	if (_window.seenBefore(key, now))
+	{
+		_duplicates.increment();
+		context.dropReason = "duplicate";
+		return false;
+	}
+	return true;
+}
+
+std::string Idempotency::keyOf(const DeliveryContext& context)
+{
 	// Per subscription: two handlers of one bus each get the event once. A
 	// publisher's idempotency key stands for the message id, so retries of one
 	// logical publish (each with a fresh id) count as duplicates.
@@ -72,13 +102,14 @@ bool Idempotency::onDeliver(DeliveryContext& context)
 		key.append("/k/").append(context.event.tenantId).append(1, '/').append(idempotencyKey->second); // keys are per tenant
 	else
 		key.append("/i/").append(context.event.id);
-	if (_window.seenBefore(key, now))
-	{
-		_duplicates.increment();
-		context.dropReason = "duplicate";
-		return false;
-	}
-	return true;
+	return key;
+}
+
+void Idempotency::afterDeliver(const DeliveryContext& context, bool threw)
+{
+	// Not handled: a redelivery (Streams' retry) must reach the handler again.
+	if (threw)
+		_window.forget(keyOf(context));
 }
 
 } // namespace eventbus

@@ -56,16 +56,39 @@ std::size_t editDistance(const std::string& a, const std::string& b)
 
 // The namespaces eventbus.NAME. of the transports in the plugins folder other
 // than the selected one: their keys are for processes that run them.
+// The key namespaces of a transport: eventbus.NAME. and, for a name with
+// dashes, the dotted form too (redis-streams: eventbus.redis.streams.).
+std::vector<std::string> transportNamespaces(const std::string& name)
+{
+	std::vector<std::string> namespaces{"eventbus." + name + "."};
+	if (name.find('-') != std::string::npos)
+	{
+		std::string dotted = name;
+		std::replace(dotted.begin(), dotted.end(), '-', '.');
+		namespaces.push_back("eventbus." + dotted + ".");
+	}
+	return namespaces;
+}
+
+bool startsWith(const std::string& text, const std::string& prefix);
+
 std::vector<std::string> otherTransportNamespaces(const Poco::Util::AbstractConfiguration& config)
 {
 	std::vector<std::string> namespaces;
 	try
 	{
 		const BusSettings settings = BusSettings::fromConfig(config);
+		const std::vector<std::string> own = transportNamespaces(settings.transport);
 		for (const auto& file : PluginHost::pluginFiles(settings.pluginsPath))
 		{
 			for (const auto& name : PluginHost::instance().inspect(file, settings.pluginsStrictModes).names)
-				if (name != settings.transport) namespaces.push_back("eventbus." + name + ".");
+			{
+				if (name == settings.transport) continue;
+				// eventbus.redis. holds keys redis-streams reads too: not set aside.
+				for (const auto& ns : transportNamespaces(name))
+					if (std::none_of(own.begin(), own.end(), [&](const std::string& mine) { return startsWith(mine, ns); }))
+						namespaces.push_back(ns);
+			}
 		}
 	}
 	catch (Poco::Exception&)

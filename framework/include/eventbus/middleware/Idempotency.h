@@ -23,6 +23,8 @@ public:
 	/// True if `key` was recorded within the window (and is still held);
 	/// otherwise records it and returns false.
 	bool seenBefore(const std::string& key, const Poco::Timestamp& now = Poco::Timestamp());
+	/// Removes `key`, so its next occurrence is not a duplicate.
+	void forget(const std::string& key);
 	std::size_t size() const;
 private:
 	void evict(const Poco::Timestamp& now);
@@ -37,14 +39,18 @@ private:
 
 /// Drops a delivery whose message id this subscription already received
 /// within the window (reason: duplicate), and one whose time is older than
-/// the maximum age or too far in the future (reasons: stale, future).
+/// the maximum age or too far in the future (reasons: stale, future). A
+/// delivery whose handler threw is forgotten again: a durable transport's
+/// redelivery of it is a retry, not a duplicate.
 class Idempotency : public Middleware
 {
 public:
 	Idempotency(std::size_t maxEntries, int windowSeconds, int maxAgeSeconds, int maxSkewSeconds, Metrics& metrics);
 	std::string name() const override { return "idempotency"; }
 	bool onDeliver(DeliveryContext& context) override;
+	void afterDeliver(const DeliveryContext& context, bool threw) override;
 private:
+	static std::string keyOf(const DeliveryContext& context);
 	IdempotencyWindow _window;
 	Poco::Timespan _maxAge;
 	Poco::Timespan _maxSkew;

@@ -1,0 +1,47 @@
+//
+// RateLimitedLog.cpp
+//
+#include "RateLimitedLog.h"
+
+namespace eventbus {
+
+RateLimitedLog::RateLimitedLog(Poco::Logger& logger, std::size_t first, std::chrono::milliseconds period)
+	: _logger(logger)
+	, _first(first)
+	, _period(period)
+{
+}
+
+void RateLimitedLog::warning(const std::string& message)
+{
+	std::string line;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		const auto now = std::chrono::steady_clock::now();
+		++_count;
+		if (_count <= _first)
+		{
+			line = message;
+			_lastSummary = now;
+		}
+		else
+		{
+			++_suppressed;
+			if (now - _lastSummary < _period)
+				return;
+			line = "(" + std::to_string(_suppressed) + " like it in the last "
+				+ std::to_string(std::chrono::duration_cast<std::chrono::seconds>(_period).count()) + " s) " + message;
+			_suppressed = 0;
+			_lastSummary = now;
+		}
+	}
+	_logger.warning(line);
+}
+
+std::uint64_t RateLimitedLog::count() const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	return _count;
+}
+
+} // namespace eventbus

@@ -1,0 +1,168 @@
+//
+// StreamsTransport.cpp
+//
+#include "StreamsTransport.h"
+#include "StreamConsumer.h"
+#include "StreamPublisher.h"
+#include "StreamsMetrics.h"
+#include "TlsRedisSocket.h"
+#include "eventbus/Exceptions.h"
+#include "eventbus/Metrics.h"
+
+namespace eventbus {
+
+StreamsTransport::StreamsTransport()
+{
+	// The socket is chosen in start(), by the URL: redis:// or rediss://.
+}
+
+StreamsTransport::StreamsTransport(RedisSocketFactory socketFactory)
+	: _socketFactory(std::move(socketFactory))
+{
+}
+
+StreamsTransport::~StreamsTransport()
+{
+	stop();
+}
+
+std::string StreamsTransport::name() const
+{
+	return "redis-streams";
+}
+
+bool StreamsTransport::isInProcess() const
+{
+	return false;
+}
+
+void StreamsTransport::start(const TransportContext& context)
+{
+	const RedisSettings redis = RedisSettings::fromConfig(context.config);
+	const StreamsSettings streams = StreamsSettings::fromConfig(context.config);
+	if (redis.endpoint.tls && !redis.tls.verify && context.env == "production")
+	{
+		throw ConfigException(std::string(RedisTlsSettings::VerifyKey) + "=false is refused in env production: "
+			"trust the server's CA with " + RedisTlsSettings::CaFileKey + " instead");
+	}
+	RedisSocketFactory socketFactory = _socketFactory;
+	if (!socketFactory && redis.endpoint.tls)
+		socketFactory = TlsRedisSocket::factory(redis);
+	if (!socketFactory)
+		socketFactory = []() { return std::unique_ptr<RedisSocket>(new PlainRedisSocket); };
+
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (_started)
+		throw TransportException("redis-streams transport already started");
+	_started = true;
+	StreamsMetrics::describe(context.metrics);
+	context.logger.information("redis-streams transport: " + redis.endpoint.describe() + " db "
+		+ std::to_string(redis.endpoint.db) + (redis.endpoint.tls ? ", TLS" : "") + ", consumer " + streams.consumer
+		+ ", group " + streams.group + ", maxLen " + std::to_string(streams.maxLen)
+		+ ", maxDeliveries " + std::to_string(streams.maxDeliveries)
+		+ ", onOutage=" + RedisSettings::toString(redis.onOutage));
+	_publisher = std::make_shared<StreamPublisher>(redis, streams, socketFactory, context.metrics, context.logger);
+	_consumer = std::make_shared<StreamConsumer>(redis, streams, socketFactory, context.metrics, context.logger,
+		context.redactor, context.listener);
+	_consumer->start();
+	_publisher->start();
+}
+
+void StreamsTransport::stop()
+{
+	std::shared_ptr<StreamPublisher> publisher;
+	std::shared_ptr<StreamConsumer> consumer;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_stopped = true;
+		publisher = _publisher;
+		consumer = _consumer;
+	}
+	// Outside the lock: both join threads.
+	if (consumer)
+		consumer->stop();
+	if (publisher)
+		publisher->stop();
+}
+
+std::shared_ptr<StreamPublisher> StreamsTransport::publisher() const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (!_started || !_publisher)
+		throw TransportException("redis-streams transport not started");
+	if (_stopped)
+		throw TransportException("redis-streams transport is stopped");
+	return _publisher;
+}
+
+std::shared_ptr<StreamConsumer> StreamsTransport::consumer() const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (!_started || !_consumer)
+		throw TransportException("redis-streams transport not started");
+	if (_stopped)
+		throw TransportException("redis-streams transport is stopped");
+	return _consumer;
+}
+
+void StreamsTransport::publish(const OutboundMessage& message)
+{
+	publisher()->publish(message.channel, message.wire);
+}
+
+std::string StreamsTransport::publishForId(const OutboundMessage& message)
+{
+	return publisher()->publish(message.channel, message.wire);
+}
+
+void StreamsTransport::publishAsync(const OutboundMessage& message, PublishCallback done)
+{
+	publisher()->publishAsync(message.channel, message.wire,
+		[done](const std::string&, std::exception_ptr error) { done(error); });
+}
+
+std::uint64_t StreamsTransport::subscribe(const ChannelSubscription& subscription, DeliveryCallback callback)
+{
+	return consumer()->subscribe(subscription, std::move(callback));
+}
+
+void StreamsTransport::unsubscribe(std::uint64_t id)
+{
+	std::shared_ptr<StreamConsumer> consumer;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		consumer = _consumer;
+	}
+	if (consumer)
+		consumer->unsubscribe(id); // idempotent, also after stop()
+}
+
+TransportHealth StreamsTransport::health()
+{
+	std::shared_ptr<StreamPublisher> publisher;
+	std::shared_ptr<StreamConsumer> consumer;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (!_started)
+			return {false, "redis-streams transport not started"};
+		if (_stopped)
+			return {false, "redis-streams transport is stopped"};
+		publisher = _publisher;
+		consumer = _consumer;
+	}
+	TransportHealth published = publisher->health();
+	if (!published.ready)
+		return published;
+	TransportHealth consumed = consumer->health();
+	if (!consumed.ready)
+		return consumed;
+	return {true, published.reason + "; " + consumed.reason};
+}
+
+std::string StreamsTransport::consumerName() const
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	return _consumer ? _consumer->consumerName() : std::string();
+}
+
+} // namespace eventbus

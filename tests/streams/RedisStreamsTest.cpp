@@ -342,8 +342,11 @@ public:
 			seen.add(m);
 			return DeliveryResult::handled();
 		});
-		CPPUNIT_ASSERT(waitUntil([&]() { return seen.size() == 6; }));
+		const bool six = waitUntil([&]() { return seen.size() == 6; });
 		const auto all = seen.all();
+		std::string got;
+		for (const auto& m : all) got += m.wire.substr(0, 40) + "#" + std::to_string(m.deliveryCount) + " ";
+		CPPUNIT_ASSERT_MESSAGE(got, six);
 		for (int i = 0; i < 5; ++i)
 		{
 			CPPUNIT_ASSERT_EQUAL(wireOf(i), all[i].wire);
@@ -352,6 +355,8 @@ public:
 		CPPUNIT_ASSERT_EQUAL(wireOf(100), all[5].wire);
 		CPPUNIT_ASSERT_EQUAL(std::uint32_t(1), all[5].deliveryCount);
 		CPPUNIT_ASSERT(waitUntil([&]() { return pendingCount(*_server, Channel, "eventbus") == 0; }));
+		// Each once: the new entry is not read again as part of the history.
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(got, std::size_t(6), seen.size());
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), second.metrics().counterValue("eventbus_streams_redelivered_total"));
 	}
 

@@ -198,7 +198,11 @@ void StreamConsumer::readNew(RedisConnection& connection, const std::string& gro
 	std::vector<std::string> keys;
 	for (const auto& stream : streams)
 	{
-		if (_state[StreamId(group, stream.first)].created)
+		// Not while this consumer's own pending entries are re-read: an entry
+		// read new now would be pending too, and the next history page would
+		// deliver it a second time.
+		const StreamState& state = _state[StreamId(group, stream.first)];
+		if (state.created && !state.history)
 			keys.push_back(stream.first);
 	}
 	const std::size_t room = std::min(capacity(), _streams.batch);

@@ -45,6 +45,7 @@ class MetricsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testPrometheusHistogramHasBucketsSumAndCount);
 	CPPUNIT_TEST(testPrometheusEscapesLabelValues);
 	CPPUNIT_TEST(testSummaryNamesEverySeries);
+	CPPUNIT_TEST(testGaugeGoesDownAndIsExportedAsAGauge);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -230,6 +231,22 @@ public:
 		const std::string text = m.summary();
 		CPPUNIT_ASSERT(contains(text, Metrics::Delivered));
 		CPPUNIT_ASSERT(contains(text, Metrics::EndToEndLatency));
+	}
+
+	void testGaugeGoesDownAndIsExportedAsAGauge()
+	{
+		Metrics m;
+		Gauge& pending = m.gauge("eventbus_streams_pending", {{"group", "billing"}});
+		pending.set(12);
+		pending.set(3);
+		pending.add(-1);
+		CPPUNIT_ASSERT_EQUAL(std::int64_t(2), m.gaugeValue("eventbus_streams_pending", {{"group", "billing"}}));
+		CPPUNIT_ASSERT_EQUAL(std::int64_t(0), m.gaugeValue("eventbus_streams_pending", {{"group", "other"}}));
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), m.counterValue("eventbus_streams_pending"));
+		const std::string text = m.toPrometheus();
+		CPPUNIT_ASSERT_MESSAGE(text, contains(text, "# TYPE eventbus_streams_pending gauge\n"));
+		CPPUNIT_ASSERT_MESSAGE(text, contains(text, "eventbus_streams_pending{group=\"billing\"} 2\n"));
+		CPPUNIT_ASSERT_MESSAGE(m.summary(), contains(m.summary(), "eventbus_streams_pending{group=\"billing\"} 2"));
 	}
 };
 

@@ -1,11 +1,12 @@
 //
 // Metrics.h
 //
-// Counters and latency histograms, labelled with safe metadata only.
+// Counters, gauges and latency histograms, labelled with safe metadata only.
 //
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +27,18 @@ public:
 	std::uint64_t value() const { return _value.load(std::memory_order_relaxed); }
 private:
 	std::atomic<std::uint64_t> _value{0};
+};
+
+/// A value that goes up and down (a queue depth, a pending count): the last
+/// value set; lock-free.
+class Gauge
+{
+public:
+	void set(std::int64_t value) { _value.store(value, std::memory_order_relaxed); }
+	void add(std::int64_t n) { _value.fetch_add(n, std::memory_order_relaxed); }
+	std::int64_t value() const { return _value.load(std::memory_order_relaxed); }
+private:
+	std::atomic<std::int64_t> _value{0};
 };
 
 /// A histogram of durations in seconds with fixed buckets.
@@ -55,6 +68,7 @@ struct SeriesView
 	std::string name;
 	Labels labels;
 	const Counter* counter = nullptr;     ///< set for a counter
+	const Gauge* gauge = nullptr;         ///< set for a gauge
 	const Histogram* histogram = nullptr; ///< set for a histogram
 };
 
@@ -93,12 +107,15 @@ public:
 	std::vector<SeriesView> series() const;
 
 	Counter& counter(const std::string& name, const Labels& labels = {});
+	Gauge& gauge(const std::string& name, const Labels& labels = {});
 	Histogram& histogram(const std::string& name, const Labels& labels = {});
 
 	/// Value of a counter, 0 when it does not exist. Without labels: the sum
 	/// over every label set of that name.
 	std::uint64_t counterValue(const std::string& name) const;
 	std::uint64_t counterValue(const std::string& name, const Labels& labels) const;
+	/// Value of a gauge, 0 when it does not exist.
+	std::int64_t gaugeValue(const std::string& name, const Labels& labels = {}) const;
 
 	/// A label value escaped for the Prometheus text format (\\, \", \n).
 	static std::string escapeLabelValue(const std::string& value);
@@ -115,6 +132,7 @@ private:
 		std::string name;
 		Labels labels;
 		std::unique_ptr<Counter> counter;
+		std::unique_ptr<Gauge> gauge;
 		std::unique_ptr<Histogram> histogram;
 	};
 	/// The series of name and labels, created empty when new; takes `lock` (of _mutex).

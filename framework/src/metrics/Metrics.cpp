@@ -121,6 +121,14 @@ Counter& Metrics::counter(const std::string& name, const Labels& labels)
 	return *series.counter;
 }
 
+Gauge& Metrics::gauge(const std::string& name, const Labels& labels)
+{
+	std::unique_lock<std::mutex> lock(_mutex, std::defer_lock);
+	Series& series = seriesLocked(name, labels, lock);
+	if (!series.gauge) series.gauge.reset(new Gauge);
+	return *series.gauge;
+}
+
 Histogram& Metrics::histogram(const std::string& name, const Labels& labels)
 {
 	std::unique_lock<std::mutex> lock(_mutex, std::defer_lock);
@@ -146,6 +154,14 @@ std::uint64_t Metrics::counterValue(const std::string& name, const Labels& label
 	return it != _series.end() && it->second.counter ? it->second.counter->value() : 0;
 }
 
+std::int64_t Metrics::gaugeValue(const std::string& name, const Labels& labels) const
+{
+	std::string k = key(name, sorted(labels));
+	std::lock_guard<std::mutex> lock(_mutex);
+	auto it = _series.find(k);
+	return it != _series.end() && it->second.gauge ? it->second.gauge->value() : 0;
+}
+
 void Metrics::describe(const std::string& name, const std::string& help)
 {
 	std::lock_guard<std::mutex> lock(_mutex);
@@ -166,7 +182,7 @@ std::vector<SeriesView> Metrics::series() const
 	views.reserve(_series.size());
 	for (const auto& entry : _series)
 		views.push_back(SeriesView{entry.second.name, entry.second.labels, entry.second.counter.get(),
-			entry.second.histogram.get()});
+			entry.second.gauge.get(), entry.second.histogram.get()});
 	std::stable_sort(views.begin(), views.end(), [](const SeriesView& a, const SeriesView& b) { return a.name < b.name; });
 	return views;
 }

@@ -66,7 +66,7 @@ std::string PrometheusText::render(const Metrics& metrics)
 		// One family: HELP and TYPE once, then its series.
 		const std::string& name = all[i].name;
 		out << "# HELP " << name << " " << metrics.help(name) << "\n";
-		out << "# TYPE " << name << (all[i].histogram ? " histogram" : " counter") << "\n";
+		out << "# TYPE " << name << (all[i].histogram ? " histogram" : all[i].gauge ? " gauge" : " counter") << "\n";
 		for (; i < all.size() && all[i].name == name; ++i)
 		{
 			const SeriesView& series = all[i];
@@ -80,6 +80,10 @@ std::string PrometheusText::render(const Metrics& metrics)
 				out << name << "_bucket" << labelText(series.labels, "le", "+Inf") << " " << h.count() << "\n";
 				out << name << "_sum" << labelText(series.labels) << " " << formatDouble(h.sum()) << "\n";
 				out << name << "_count" << labelText(series.labels) << " " << h.count() << "\n";
+			}
+			else if (series.gauge)
+			{
+				out << name << labelText(series.labels) << " " << series.gauge->value() << "\n";
 			}
 			else if (series.counter)
 			{
@@ -103,6 +107,10 @@ std::string PrometheusText::summary(const Metrics& metrics)
 			if (h.count() > 0)
 				out << " mean=" << formatDouble(h.sum() / static_cast<double>(h.count()) * 1000.0) << "ms"
 				    << " p99<=" << formatDouble(h.quantile(0.99) * 1000.0) << "ms";
+		}
+		else if (series.gauge)
+		{
+			out << " " << series.gauge->value();
 		}
 		else if (series.counter)
 		{

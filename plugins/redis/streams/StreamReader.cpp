@@ -150,8 +150,8 @@ void StreamConsumer::session(RedisConnection& connection)
 					lag += observed.second;
 				}
 				const Labels labels{{"transport", "redis-streams"}, {"group", group.first}};
-				StreamsMetrics::set(_metrics.counter(StreamsMetrics::Pending, labels), pending);
-				StreamsMetrics::set(_metrics.counter(StreamsMetrics::Lag, labels), lag);
+				_metrics.gauge(StreamsMetrics::Pending, labels).set(static_cast<std::int64_t>(pending));
+				_metrics.gauge(StreamsMetrics::Lag, labels).set(static_cast<std::int64_t>(lag));
 			}
 			_nextClaim = now + std::chrono::milliseconds(_streams.claimIntervalMs);
 		}

@@ -2,14 +2,11 @@
 // StreamsMetrics.h
 //
 // The series of the redis-streams transport: names and help declared once,
-// here. The registry has no gauge type: pending and lag are counters set to
-// the last value read from the server (exported as counters; use them as
-// gauges, never with rate()).
+// here. Pending and lag are gauges: the last value read from the server.
 //
 #pragma once
 
 #include "eventbus/Metrics.h"
-#include <cstdint>
 #include <string>
 
 namespace eventbus {
@@ -26,9 +23,6 @@ struct StreamsMetrics
 
 	/// Declares every family's help text on the registry.
 	static void describe(Metrics& metrics);
-
-	/// Sets a gauge-like counter to `value`.
-	static void set(Counter& counter, std::uint64_t value);
 };
 
 } // namespace eventbus

@@ -35,8 +35,6 @@ RedisSubscriber::RedisSubscriber(const RedisSettings& settings, RedisSocketFacto
 RedisSubscriber::~RedisSubscriber()
 {
 	stop();
-	if (_thread.joinable())
-		_thread.detach(); // only when stop() ran on the reader thread itself (from a gap listener)
 }
 
 std::string RedisSubscriber::keyOf(bool pattern, const std::string& name)
@@ -48,10 +46,9 @@ void RedisSubscriber::start()
 {
 	_dispatcher.start();
 	std::lock_guard<std::mutex> lock(_mutex);
-	if (_thread.joinable() || _stopping)
+	if (_thread.started() || _stopping)
 		return;
-	_thread = std::thread([this]() { run(); });
-	_threadId = _thread.get_id();
+	_thread.start([this]() { run(); });
 }
 
 void RedisSubscriber::stop()
@@ -62,8 +59,7 @@ void RedisSubscriber::stop()
 	}
 	_stopRequested = true;
 	_changed.notify_all();
-	if (_thread.joinable() && std::this_thread::get_id() != _threadId)
-		_thread.join();
+	_thread.join(); // returns at once on the reader thread itself
 	_dispatcher.stop();
 }
 

@@ -11,6 +11,7 @@
 //
 #pragma once
 
+#include "OwnedThread.h"
 #include "eventbus/DeliveryDispatcher.h"
 #include "RedisConnection.h"
 #include "RedisError.h"
@@ -28,7 +29,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace eventbus {
@@ -151,8 +151,7 @@ private:
 	std::uint64_t _failures = 0;                  // connections that failed or were lost
 	bool _stopping = false;
 	std::atomic<bool> _stopRequested{false};      // _stopping, for the reader's lock-free check
-	std::thread _thread;
-	std::thread::id _threadId;
+	OwnedThread _thread;
 };
 
 } // namespace eventbus

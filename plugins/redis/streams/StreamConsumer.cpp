@@ -50,19 +50,16 @@ StreamConsumer::StreamConsumer(const RedisSettings& redis, const StreamsSettings
 
 StreamConsumer::~StreamConsumer()
 {
-	stop();
-	if (_thread.joinable())
-		_thread.detach(); // only when stop() ran on the reader thread (from a gap listener)
+	stop(); // _thread detaches itself if stop() ran on it (from a gap listener)
 }
 
 void StreamConsumer::start()
 {
 	_delivery.start();
 	std::lock_guard<std::mutex> lock(_mutex);
-	if (_stopping || _thread.joinable())
+	if (_stopping || _thread.started())
 		return;
-	_thread = std::thread([this]() { run(); });
-	_threadId = _thread.get_id();
+	_thread.start([this]() { run(); });
 }
 
 void StreamConsumer::stop()
@@ -72,11 +69,10 @@ void StreamConsumer::stop()
 		_stopping = true;
 	}
 	_changed.notify_all();
-	if (std::this_thread::get_id() != _threadId)
+	if (!_thread.isCurrent())
 	{
 		unblockReader();
-		if (_thread.joinable())
-			_thread.join();
+		_thread.join();
 	}
 	_delivery.stop();
 }

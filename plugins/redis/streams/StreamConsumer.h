@@ -14,6 +14,7 @@
 //
 #pragma once
 
+#include "OwnedThread.h"
 #include "Backoff.h"
 #include "RateLimitedLog.h"
 #include "RedisConnection.h"
@@ -33,7 +34,6 @@
 #include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace eventbus {
@@ -167,8 +167,7 @@ private:
 	std::string _lastError;
 	bool _stopping = false;
 	std::atomic<long long> _readerClientId{0};
-	std::thread _thread;
-	std::thread::id _threadId;
+	OwnedThread _thread;
 };
 
 } // namespace eventbus

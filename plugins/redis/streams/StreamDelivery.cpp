@@ -41,34 +41,30 @@ StreamDelivery::StreamDelivery(const RedisSettings& redis, const StreamsSettings
 
 StreamDelivery::~StreamDelivery()
 {
-	stop();
-	if (_thread.joinable())
-		_thread.detach(); // only when stop() ran on the dispatcher thread (from a callback)
+	stop(); // _thread detaches itself if stop() ran on it (from a callback)
 }
 
 void StreamDelivery::start()
 {
 	std::lock_guard<std::mutex> lock(_mutex);
-	if (_stopping || _thread.joinable())
+	if (_stopping || _thread.started())
 		return;
-	_thread = std::thread([this]() { run(); });
-	_threadId = _thread.get_id();
+	_thread.start([this]() { run(); });
 }
 
 void StreamDelivery::stop()
 {
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
-		if (_stopping && !_thread.joinable())
+		if (_stopping && !_thread.started())
 			return;
 		_stopping = true;
 		_queue.clear(); // still pending in Redis: redelivered later
 	}
 	_ready.notify_all();
-	if (std::this_thread::get_id() == _threadId)
+	if (_thread.isCurrent())
 		return;
-	if (_thread.joinable())
-		_thread.join();
+	_thread.join();
 	if (_connection)
 	{
 		_connection->close();

@@ -11,6 +11,7 @@
 //
 #pragma once
 
+#include "OwnedThread.h"
 #include "Backoff.h"
 #include "RedisConnection.h"
 #include "RateLimitedLog.h"
@@ -27,7 +28,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace eventbus {
@@ -117,8 +117,7 @@ private:
 	std::condition_variable _ready;
 	std::vector<DueEntry> _queue;
 	bool _stopping = false;
-	std::thread _thread;
-	std::thread::id _threadId;
+	OwnedThread _thread;
 };
 
 } // namespace eventbus

@@ -94,6 +94,9 @@ public:
 	{
 		const std::string message = configError("rediss://127.0.0.1:1/0", {{"eventbus.redis.tls.verify", "false"}});
 		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "eventbus.redis.tls.verify=false is refused in env production"));
+		const std::string streams = configError("rediss://127.0.0.1:1/0", {{"eventbus.redis.tls.verify", "false"},
+			{"eventbus.transport", "redis-streams"}});
+		CPPUNIT_ASSERT_MESSAGE(streams, contains(streams, "eventbus.redis.tls.verify=false is refused in env production"));
 	}
 
 	void testProductionWarnsAboutPlainUrlToARemoteHost()
@@ -106,7 +109,14 @@ public:
 		auto b = bus("redis://:" + Password + "@" + host + "/0", {{"eventbus.redis.connectTimeoutMs", "100"}});
 		CPPUNIT_ASSERT(capture.contains("eventbus.redis.url is redis:// to " + host + " in env production: "
 			"events and the AUTH password cross the network unencrypted; use rediss://"));
+		// The same policy, written once in the Redis core, for the Streams transport.
+		LogCapture streamsCapture("eventbus.transport.redis-streams");
+		auto streams = bus("redis://:" + Password + "@" + host + "/0", {{"eventbus.redis.connectTimeoutMs", "100"},
+			{"eventbus.transport", "redis-streams"}});
+		CPPUNIT_ASSERT(streamsCapture.contains("redis-streams transport: eventbus.redis.url is redis:// to " + host));
 		for (const auto& line : capture.lines())
+			CPPUNIT_ASSERT_MESSAGE(line, !contains(line, Password));
+		for (const auto& line : streamsCapture.lines())
 			CPPUNIT_ASSERT_MESSAGE(line, !contains(line, Password));
 	}
 

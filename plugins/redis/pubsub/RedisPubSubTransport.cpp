@@ -7,26 +7,10 @@
 #include "RedisPubSubTransport.h"
 #include "RedisPublisher.h"
 #include "RedisSubscriber.h"
-#include "TlsRedisSocket.h"
+#include "RedisTransportSocket.h"
 #include "eventbus/Exceptions.h"
-#include <Poco/Net/IPAddress.h>
-#include <Poco/String.h>
 
 namespace eventbus {
-
-namespace {
-
-/// 127.0.0.0/8, ::1 or "localhost": traffic that never leaves the host. No DNS
-/// look-up: another name counts as remote.
-bool isLoopback(const std::string& host)
-{
-	if (Poco::icompare(host, "localhost") == 0)
-		return true;
-	Poco::Net::IPAddress address;
-	return Poco::Net::IPAddress::tryParse(host, address) && address.isLoopback();
-}
-
-} // namespace
 
 RedisPubSubTransport::RedisPubSubTransport()
 {
@@ -56,45 +40,15 @@ bool RedisPubSubTransport::isInProcess() const
 void RedisPubSubTransport::start(const TransportContext& context)
 {
 	const RedisSettings settings = RedisSettings::fromConfig(context.config);
-	const RedisEndpoint& endpoint = settings.endpoint;
-	const bool production = context.env == "production";
-	if (endpoint.tls && !settings.tls.verify && production)
-	{
-		throw ConfigException(std::string(RedisTlsSettings::VerifyKey) + "=false is refused in env production: "
-			"trust the server's CA with " + RedisTlsSettings::CaFileKey + " instead");
-	}
-	// Loads the CA file, client certificate and key now: a bad file fails start().
-	RedisSocketFactory socketFactory = _socketFactory;
-	if (!socketFactory && endpoint.tls)
-		socketFactory = TlsRedisSocket::factory(settings);
-	if (!socketFactory)
-		socketFactory = []() { return std::unique_ptr<RedisSocket>(new PlainRedisSocket); };
-
+	// Before the lock: a TLS factory reads its CA, certificate and key files.
+	const RedisSocketFactory socketFactory = RedisTransportSocket::choose(settings, context.env, _socketFactory,
+		context.logger, "redis");
 	std::lock_guard<std::mutex> lock(_mutex);
 	if (_started)
 		throw TransportException("redis transport already started");
 	_started = true;
-	std::string security;
-	if (endpoint.tls)
-	{
-		security = ", TLS (server name " + settings.tls.serverName
-			+ (settings.tls.caFile.empty() ? ", system CAs" : ", CA file " + settings.tls.caFile)
-			+ (settings.tls.certFile.empty() ? "" : ", client certificate") + ")";
-	}
-	context.logger.information("redis transport: " + endpoint.describe() + " db " + std::to_string(endpoint.db)
-		+ (endpoint.password.empty() ? "" : ", with AUTH") + security
+	context.logger.information("redis transport: " + RedisTransportSocket::describe(settings)
 		+ ", onOutage=" + RedisSettings::toString(settings.onOutage));
-	if (endpoint.tls && !settings.tls.verify)
-	{
-		context.logger.warning("redis transport: " + std::string(RedisTlsSettings::VerifyKey) + "=false: the certificate of "
-			+ endpoint.describe() + " is not checked; anyone on the path can read and change the traffic");
-	}
-	if (!endpoint.tls && production && !isLoopback(endpoint.host))
-	{
-		context.logger.warning("redis transport: " + std::string(RedisSettings::UrlKey) + " is redis:// to "
-			+ endpoint.describe() + " in env production: events" + (endpoint.password.empty() ? "" : " and the AUTH password")
-			+ " cross the network unencrypted; use rediss:// (see docs/security.md, TLS to Redis)");
-	}
 	_publisher = std::make_shared<RedisPublisher>(settings, socketFactory, context.metrics, context.logger);
 	_subscriber = std::make_shared<RedisSubscriber>(settings, socketFactory, context.metrics, context.logger,
 		context.redactor, context.listener);

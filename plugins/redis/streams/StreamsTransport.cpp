@@ -5,7 +5,7 @@
 #include "StreamConsumer.h"
 #include "StreamPublisher.h"
 #include "StreamsMetrics.h"
-#include "TlsRedisSocket.h"
+#include "RedisTransportSocket.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Metrics.h"
 
@@ -40,24 +40,16 @@ void StreamsTransport::start(const TransportContext& context)
 {
 	const RedisSettings redis = RedisSettings::fromConfig(context.config);
 	const StreamsSettings streams = StreamsSettings::fromConfig(context.config);
-	if (redis.endpoint.tls && !redis.tls.verify && context.env == "production")
-	{
-		throw ConfigException(std::string(RedisTlsSettings::VerifyKey) + "=false is refused in env production: "
-			"trust the server's CA with " + RedisTlsSettings::CaFileKey + " instead");
-	}
-	RedisSocketFactory socketFactory = _socketFactory;
-	if (!socketFactory && redis.endpoint.tls)
-		socketFactory = TlsRedisSocket::factory(redis);
-	if (!socketFactory)
-		socketFactory = []() { return std::unique_ptr<RedisSocket>(new PlainRedisSocket); };
-
+	// Before the lock: a TLS factory reads its CA, certificate and key files.
+	const RedisSocketFactory socketFactory = RedisTransportSocket::choose(redis, context.env, _socketFactory,
+		context.logger, "redis-streams");
 	std::lock_guard<std::mutex> lock(_mutex);
 	if (_started)
 		throw TransportException("redis-streams transport already started");
 	_started = true;
 	StreamsMetrics::describe(context.metrics);
-	context.logger.information("redis-streams transport: " + redis.endpoint.describe() + " db "
-		+ std::to_string(redis.endpoint.db) + (redis.endpoint.tls ? ", TLS" : "") + ", consumer " + streams.consumer
+	context.logger.information("redis-streams transport: " + RedisTransportSocket::describe(redis)
+		+ ", consumer " + streams.consumer
 		+ ", group " + streams.group + ", maxLen " + std::to_string(streams.maxLen)
 		+ ", maxDeliveries " + std::to_string(streams.maxDeliveries)
 		+ ", onOutage=" + RedisSettings::toString(redis.onOutage));

@@ -1,0 +1,65 @@
+//
+// RedisTransportSocket.cpp
+//
+// The TLS policy, the weak-setting warnings and the socket choice of a
+// Redis transport's start(), written once for both transports.
+//
+#include "RedisTransportSocket.h"
+#include "TlsRedisSocket.h"
+#include "eventbus/Exceptions.h"
+#include <Poco/Net/IPAddress.h>
+#include <Poco/String.h>
+
+namespace eventbus {
+
+bool RedisTransportSocket::isLoopback(const std::string& host)
+{
+	if (Poco::icompare(host, "localhost") == 0)
+		return true;
+	Poco::Net::IPAddress address;
+	return Poco::Net::IPAddress::tryParse(host, address) && address.isLoopback();
+}
+
+std::string RedisTransportSocket::describe(const RedisSettings& settings)
+{
+	const RedisEndpoint& endpoint = settings.endpoint;
+	std::string text = endpoint.describe() + " db " + std::to_string(endpoint.db)
+		+ (endpoint.password.empty() ? "" : ", with AUTH");
+	if (endpoint.tls)
+	{
+		text += ", TLS (server name " + settings.tls.serverName
+			+ (settings.tls.caFile.empty() ? ", system CAs" : ", CA file " + settings.tls.caFile)
+			+ (settings.tls.certFile.empty() ? "" : ", client certificate") + ")";
+	}
+	return text;
+}
+
+RedisSocketFactory RedisTransportSocket::choose(const RedisSettings& settings, const std::string& env,
+	RedisSocketFactory given, Poco::Logger& logger, const std::string& transport)
+{
+	const RedisEndpoint& endpoint = settings.endpoint;
+	const bool production = env == "production";
+	if (endpoint.tls && !settings.tls.verify && production)
+	{
+		throw ConfigException(std::string(RedisTlsSettings::VerifyKey) + "=false is refused in env production: "
+			"trust the server's CA with " + RedisTlsSettings::CaFileKey + " instead");
+	}
+	if (endpoint.tls && !settings.tls.verify)
+	{
+		logger.warning(transport + " transport: " + std::string(RedisTlsSettings::VerifyKey) + "=false: the certificate of "
+			+ endpoint.describe() + " is not checked; anyone on the path can read and change the traffic");
+	}
+	if (!endpoint.tls && production && !isLoopback(endpoint.host))
+	{
+		logger.warning(transport + " transport: " + std::string(RedisSettings::UrlKey) + " is redis:// to "
+			+ endpoint.describe() + " in env production: events" + (endpoint.password.empty() ? "" : " and the AUTH password")
+			+ " cross the network unencrypted; use rediss:// (see docs/security.md, TLS to Redis)");
+	}
+	if (given)
+		return given;
+	if (endpoint.tls)
+		return TlsRedisSocket::factory(settings);
+	return []() { return std::unique_ptr<RedisSocket>(new PlainRedisSocket); };
+}
+
+} // namespace eventbus

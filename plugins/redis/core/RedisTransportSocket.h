@@ -1,0 +1,37 @@
+//
+// RedisTransportSocket.h
+//
+// What every Redis transport checks and chooses in start() about its
+// connections: the TLS policy of the env, the warnings about weak
+// settings, and the socket factory the URL asks for.
+//
+#pragma once
+
+#include "RedisSettings.h"
+#include "RedisSocket.h"
+#include <Poco/Logger.h>
+#include <string>
+
+namespace eventbus {
+
+struct RedisTransportSocket
+{
+	/// Throws ConfigException for eventbus.redis.tls.verify=false in env
+	/// production; warns (on `logger`, lines opening with `transport`) about
+	/// verify=false elsewhere and about plain redis:// to a host other than
+	/// loopback in production. Returns `given` when set (tests), else TLS for
+	/// rediss:// (loading the CA file, certificate and key now: a bad file
+	/// fails start()) or plain TCP for redis://.
+	static RedisSocketFactory choose(const RedisSettings& settings, const std::string& env,
+		RedisSocketFactory given, Poco::Logger& logger, const std::string& transport);
+
+	/// "host:port db N, with AUTH, TLS (server name S, CA file F, client
+	/// certificate)": the connection as a start-up log line names it.
+	static std::string describe(const RedisSettings& settings);
+
+	/// 127.0.0.0/8, ::1 or "localhost": traffic that never leaves the host.
+	/// No DNS look-up: another name counts as remote.
+	static bool isLoopback(const std::string& host);
+};
+
+} // namespace eventbus

@@ -32,11 +32,11 @@ std::string BenchOptions::usage()
 		"  --rounds R          rounds; throughput = best round, latency pools the rounds (default 3)\n"
 		"  --rate R            events/s of the latency rows (default 1000)\n"
 		"  --latency-events N  samples per latency row (default 6000)\n"
-		"  --only ROW[,ROW]    rows (or prefixes: raw, redis, memory, loopback, latency) and their baselines\n"
+		"  --only ROW[,ROW]    rows (or prefixes: raw, redis, streams, memory, loopback, latency) and their baselines\n"
 		"  --redis-url URL     use this server (redis://host:port); default: start redis-server on a free port\n"
 		"  --duration S        soak mode: publish on memory with a subscriber for S seconds, report RSS and losses\n"
 		"  --plugins DIR       the plugins folder (default: the build tree's)\n"
-		"  --sign-all          sign envelopes on every Redis row (default: redis-e2e and the latency rows)\n"
+		"  --sign-all          sign envelopes on every Redis row (default: the e2e and latency rows)\n"
 		"  --json              print JSON instead of the table\n";
 }
 

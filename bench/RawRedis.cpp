@@ -57,6 +57,12 @@ RawRedis::ReplyPtr RawRedis::getReply()
 	return ReplyPtr(static_cast<redisReply*>(reply));
 }
 
+void RawRedis::setTimeout(int seconds)
+{
+	timeval timeout{seconds, 0};
+	redisSetTimeout(_context.get(), timeout);
+}
+
 bool RawRedis::ping()
 {
 	ReplyPtr reply = command("PING");

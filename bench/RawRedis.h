@@ -38,20 +38,29 @@ public:
 	static Measurement roundTrip(const RedisAddress& address, const std::string& channel, const std::string& wire,
 		std::size_t events, int rate);
 
-private:
-	struct ContextDeleter
-	{
-		void operator()(redisContext* c) const { redisFree(c); }
-	};
 	struct ReplyDeleter
 	{
 		void operator()(void* r) const { freeReplyObject(r); }
 	};
 	using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
+	/// redisCommand with a printf-like format (%b for binary); throws when
+	/// the connection failed. A server error is a REDIS_REPLY_ERROR reply.
 	ReplyPtr command(const char* format, ...);
+	/// The next reply of the pipeline; throws when there is none.
 	ReplyPtr getReply();
+	/// The connection, for redisAppendCommand.
+	redisContext* context() const { return _context.get(); }
+	/// The socket timeout of every later read and write.
+	void setTimeout(int seconds);
+	/// Throws std::runtime_error naming the server, `what` and the connection's error.
 	[[noreturn]] void fail(const std::string& what) const;
+
+private:
+	struct ContextDeleter
+	{
+		void operator()(redisContext* c) const { redisFree(c); }
+	};
 
 	RedisAddress _address;
 	std::unique_ptr<redisContext, ContextDeleter> _context;

@@ -144,23 +144,24 @@ std::string Report::verdict(const Row& row) const
 
 void Report::printTable(std::ostream& out) const
 {
+	const std::size_t NameWidth = 20; // the longest row name (raw-xreadgroup-ack) and a gap
 	for (const auto& kv : header) out << kv.first << ": " << kv.second << "\n";
 	out << "\n";
-	out << pad("row", 16) << pad("events/s", 12, true) << "  " << pad("baseline", 14) << pad("ratio", 7, true)
+	out << pad("row", NameWidth) << pad("events/s", 12, true) << "  " << pad("baseline", NameWidth) << pad("ratio", 7, true)
 	    << pad("p50 us", 9, true) << pad("p99 us", 9, true) << pad("p99.9 us", 10, true) << "  "
 	    << pad("target", 13) << "result\n";
 	for (const auto& row : rows)
 	{
 		if (!row.measured)
 		{
-			out << pad(row.name, 16) << "not measured: " << row.failure << "\n";
+			out << pad(row.name, NameWidth) << "not measured: " << row.failure << "\n";
 			continue;
 		}
 		double r = ratio(row);
 		std::string ratioText = row.baseline.empty() ? "1.00" : (r > 0 ? fixed(r, 2) : "-");
 		if (row.latencyRow && !row.baseline.empty() && r > 0) ratioText = fixed(r, 2);
-		out << pad(row.name, 16) << pad(grouped(row.eventsPerSecond), 12, true) << "  "
-		    << pad(row.baseline.empty() ? "-" : row.baseline, 14) << pad(ratioText, 7, true);
+		out << pad(row.name, NameWidth) << pad(grouped(row.eventsPerSecond), 12, true) << "  "
+		    << pad(row.baseline.empty() ? "-" : row.baseline, NameWidth) << pad(ratioText, 7, true);
 		if (!row.samples.empty())
 		{
 			Percentiles p = Percentiles::of(row.samples);
@@ -176,7 +177,7 @@ void Report::printTable(std::ostream& out) const
 	out << "\nrows:\n";
 	for (const auto& row : rows)
 	{
-		out << "  " << pad(row.name, 16) << row.description;
+		out << "  " << pad(row.name, NameWidth) << row.description;
 		if (row.roundRates.size() > 1 && !row.latencyRow)
 		{
 			out << " [rounds:";

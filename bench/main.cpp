@@ -10,6 +10,7 @@
 #include "RedisServer.h"
 #include "Report.h"
 #include "Soak.h"
+#include "StreamsRuns.h"
 #include "Workload.h"
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
@@ -123,6 +124,8 @@ int main(int argc, char** argv)
 		return busConfig(options, transport, "test", keys);
 	};
 	std::unique_ptr<RawRedis> raw;
+	// Every run of a streams row on a stream of its own, deleted afterwards.
+	StreamsRuns streams(bus, options, redisEnv);
 
 	std::vector<RowSpec> specs;
 	specs.push_back({makeRow("raw-sync", "hiredis redisCommand(PUBLISH) loop on one connection, the bus's envelope bytes"),
@@ -138,6 +141,21 @@ int main(int argc, char** argv)
 	specs.push_back({makeRow("redis-e2e", "publishAsync -> handler in this process over redis: signed, decoded, verified, full chain both ways",
 		"raw-pipelined", Target::ThroughputAtLeast, 0.50),
 		true, [&](std::size_t n) { return bus.endToEnd(*redisConfig(true), n, true, asyncWindow, maxInFlight); }});
+	specs.push_back({makeRow("raw-xadd-sync", "hiredis redisCommand(XADD key MAXLEN ~ 100000 * e ...) loop on one connection, the bus's envelope bytes"),
+		true, [&](std::size_t n) { return streams.rawSync(publishWire, n); }});
+	specs.push_back({makeRow("streams-sync", std::string("EventBus::publish over redis-streams, full chain, each XADD confirmed") + (options.signAll ? ", signed" : ""),
+		"raw-xadd-sync"),
+		true, [&](std::size_t n) { return streams.busSync(n); }});
+	specs.push_back({makeRow("raw-xadd-pipelined", "hiredis redisAppendCommand(XADD) x batch, then redisGetReply x batch, one connection"),
+		true, [&](std::size_t n) { return streams.rawPipelined(publishWire, n); }});
+	specs.push_back({makeRow("streams-async", std::string("EventBus::publishAsync over redis-streams, full chain, every future collected") + (options.signAll ? ", signed" : ""),
+		"raw-xadd-pipelined"),
+		true, [&](std::size_t n) { return streams.busAsync(n, asyncWindow); }});
+	specs.push_back({makeRow("raw-xreadgroup-ack", "hiredis XADD x batch on one connection; a reader thread on another: XREADGROUP COUNT batch BLOCK 100, one XACK per batch"),
+		true, [&](std::size_t n) { return streams.rawReadGroupAck(signedWire, n, maxInFlight); }});
+	specs.push_back({makeRow("streams-e2e", "publishAsync -> handler in this process over redis-streams, consumer group, XACK after the handler: signed, verified, full chain both ways",
+		"raw-xreadgroup-ack"),
+		true, [&](std::size_t n) { return streams.busEndToEnd(n, asyncWindow, maxInFlight); }});
 	specs.push_back({makeRow("memory-none", "memory: publish -> handler, eventbus.middleware= (no middleware)"),
 		false, [&](std::size_t n) { return bus.endToEnd(*memoryConfig("memory", false), n, false, 0, maxInFlight); }});
 	specs.push_back({makeRow("memory-full", "memory: publish -> handler, default chain tenant-guard,redaction,idempotency,metrics",
@@ -196,6 +214,7 @@ int main(int argc, char** argv)
 			}
 			address = RedisAddress::parse(redisUrl);
 			raw.reset(new RawRedis(address));
+			streams.connect(address, redisUrl);
 			report.note("redis", address.host + ":" + std::to_string(address.port) + " redis-server "
 				+ redisServerVersion(address) + (server ? " (started by the bench: --save '' --appendonly no)" : ""));
 		}

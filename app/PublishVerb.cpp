@@ -6,6 +6,7 @@
 //
 #include "EventBusApp.h"
 #include "eventbus/Exceptions.h"
+#include "eventbus/Metrics.h"
 #include <algorithm>
 #include <iostream>
 
@@ -48,9 +49,21 @@ int EventBusApp::runPublish()
 	if (it != _options.end()) payload = it->second;
 	else payload = readPayload(std::cin, bus->settings().maxPayloadBytes);
 	Receipt receipt = bus->publish(topic, payload, tenant, options);
+	// With eventbus.redis.onOutage=buffer, publish() returns once the event is
+	// buffered; close() flushes within eventbus.redis.commandTimeoutMs and
+	// counts what it had to discard. Only a sent event gets a receipt and 0.
+	const Labels discardedLabels{{"transport", bus->settings().transport}, {"reason", "buffer-discarded"}};
+	const std::uint64_t discardedBefore = bus->metrics().counterValue(Metrics::Dropped, discardedLabels);
+	bus->close();
+	if (bus->metrics().counterValue(Metrics::Dropped, discardedLabels) > discardedBefore)
+	{
+		std::cerr << "eventbus: publish: transport unavailable: event " << receipt.messageId
+		          << " was buffered but not sent to the transport before shutdown (eventbus.redis.onOutage=buffer)"
+		          << std::endl;
+		return EXIT_UNAVAILABLE;
+	}
 	std::cout << "{\"messageId\":\"" << receipt.messageId << "\",\"channel\":\"" << receipt.channel
 	          << "\",\"correlationId\":\"" << receipt.correlationId << "\"}" << std::endl;
-	bus->close();
 	return EXIT_OK;
 }
 

@@ -126,6 +126,7 @@ class RedisCliTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(RedisCliTest);
 	CPPUNIT_TEST(testSubscriberProcessReceivesEventsOfSeparatePublisherProcesses);
 	CPPUNIT_TEST(testPublishExitsNonZeroNamingTheServerWhenRedisIsDown);
+	CPPUNIT_TEST(testBufferedPublishExitsUnavailableWhenTheEventWasNotSent);
 	CPPUNIT_TEST(testHealthExitsZeroOnlyWhenRedisAnswers);
 	CPPUNIT_TEST(testRetriedPublishWithTheSameIdempotencyKeyIsDeliveredOnce);
 	CPPUNIT_TEST(testPublishUnansweredByAStoppedServerExitsOutcomeUnknown);
@@ -179,6 +180,32 @@ public:
 		CPPUNIT_ASSERT(published.exitCode != 0);
 		CPPUNIT_ASSERT_MESSAGE(published.err, contains(published.err, server.endpoint()));
 		CPPUNIT_ASSERT_MESSAGE(published.err, contains(published.err, "Connection refused"));
+	}
+
+	// onOutage=buffer: publish() returns once the event is buffered; the CLI
+	// exits 0 only when close() flushed it, 69 naming "not sent" otherwise.
+	void testBufferedPublishExitsUnavailableWhenTheEventWasNotSent()
+	{
+		bufferedPublishExitsUnavailableWhenNotSent("redis");
+		bufferedPublishExitsUnavailableWhenNotSent("redis-streams");
+	}
+
+	void bufferedPublishExitsUnavailableWhenNotSent(const std::string& transport)
+	{
+		RedisServer server;
+		const std::vector<std::string> args = with(with(common(server.url()),
+			{"--define", "eventbus.transport=" + transport, "--define", "eventbus.redis.onOutage=buffer"}),
+			{"publish", "--tenant", "acme", "--topic", "orders.created", "--payload", R"({"orderId":1})"});
+		CommandResult sent = runCommand(eventbusExecutable(), args);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(transport + ": " + sent.out + sent.err, 0, sent.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(sent.out, contains(sent.out, "messageId"));
+
+		server.kill();
+		CommandResult buffered = runCommand(eventbusExecutable(), args);
+		CPPUNIT_ASSERT(!buffered.timedOut);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(transport + ": " + buffered.out + buffered.err, 69, buffered.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(buffered.err, contains(buffered.err, "not sent"));
+		CPPUNIT_ASSERT_MESSAGE(buffered.out, !contains(buffered.out, "messageId"));
 	}
 
 	void testHealthExitsZeroOnlyWhenRedisAnswers()

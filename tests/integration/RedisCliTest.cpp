@@ -14,6 +14,7 @@
 #include <Poco/Process.h>
 #include <Poco/StreamCopier.h>
 #include <cppunit/extensions/HelperMacros.h>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -127,6 +128,7 @@ class RedisCliTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testSubscriberProcessReceivesEventsOfSeparatePublisherProcesses);
 	CPPUNIT_TEST(testPublishExitsNonZeroNamingTheServerWhenRedisIsDown);
 	CPPUNIT_TEST(testBufferedPublishExitsUnavailableWhenTheEventWasNotSent);
+	CPPUNIT_TEST(testWrongPasswordFailsPublishFastWithNotPermittedAndHealthSaysWhy);
 	CPPUNIT_TEST(testHealthExitsZeroOnlyWhenRedisAnswers);
 	CPPUNIT_TEST(testRetriedPublishWithTheSameIdempotencyKeyIsDeliveredOnce);
 	CPPUNIT_TEST(testPublishUnansweredByAStoppedServerExitsOutcomeUnknown);
@@ -206,6 +208,26 @@ public:
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(transport + ": " + buffered.out + buffered.err, 69, buffered.exitCode);
 		CPPUNIT_ASSERT_MESSAGE(buffered.err, contains(buffered.err, "not sent"));
 		CPPUNIT_ASSERT_MESSAGE(buffered.out, !contains(buffered.out, "messageId"));
+	}
+
+	// WRONGPASS is not an outage: publish fails at once with 77 (also with
+	// onOutage=buffer: never buffered), health names the refusal, no password shown.
+	void testWrongPasswordFailsPublishFastWithNotPermittedAndHealthSaysWhy()
+	{
+		RedisServer guarded({}, "s3cret-pw");
+		const std::string url = "redis://:wrong-pw@127.0.0.1:" + std::to_string(guarded.port()) + "/0";
+		const auto started = std::chrono::steady_clock::now();
+		CommandResult published = runCommand(eventbusExecutable(), with(with(common(url),
+			{"--define", "eventbus.redis.onOutage=buffer"}),
+			{"publish", "--tenant", "acme", "--topic", "orders.created", "--payload", R"({"orderId":1})"}));
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(900));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(published.out + published.err, 77, published.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(published.err, contains(published.err, "WRONGPASS"));
+		CPPUNIT_ASSERT_MESSAGE(published.err, !contains(published.err, "wrong-pw"));
+
+		CommandResult health = runCommand(eventbusExecutable(), with(common(url), {"health"}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(health.out + health.err, 69, health.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(health.out, contains(health.out, "not ready") && contains(health.out, "WRONGPASS"));
 	}
 
 	void testHealthExitsZeroOnlyWhenRedisAnswers()

@@ -146,6 +146,7 @@ bool RedisPublisher::connectLocked(std::unique_lock<std::mutex>& lock)
 	if (!failure.empty())
 	{
 		_lastError = failure;
+		_denied = authFailure;
 		const auto delay = authFailure ? _backoff.nextAtMax() : _backoff.next();
 		_nextAttempt = Clock::now() + delay;
 		if (!_outageLogged || authFailure)
@@ -163,6 +164,7 @@ bool RedisPublisher::connectLocked(std::unique_lock<std::mutex>& lock)
 	_connectionProven = false;
 	_nextAttempt = Clock::time_point{};
 	_lastError.clear();
+	_denied = false;
 	_outageLogged = false;
 	return true;
 }
@@ -262,6 +264,10 @@ void RedisPublisher::publishDirect(std::unique_lock<std::mutex>& lock, const std
 	{
 		if (!connectLocked(lock))
 		{
+			// A refused login (WRONGPASS, NOPERM on AUTH) does not heal by
+			// waiting: never buffered, reported as not permitted.
+			if (_denied)
+				throw AccessDeniedException(unavailableLocked());
 			if (_settings.onOutage == OutagePolicy::Buffer)
 			{
 				enqueueLocked(Pending{channel, wire, nullptr}, _lastError);
@@ -351,12 +357,14 @@ void RedisPublisher::publishAsync(const std::string& channel, const std::string&
 	std::unique_lock<std::mutex> lock(_mutex);
 	if (_stopped)
 		throw TransportException("redis transport is stopped");
-	if (_settings.onOutage == OutagePolicy::Fail && !_connection && Clock::now() < _nextAttempt)
+	if (!_connection && (_denied || (_settings.onOutage == OutagePolicy::Fail && Clock::now() < _nextAttempt)))
 	{
-		// A known outage fails as fast as publish() does.
+		// A known outage or refused login fails as fast as publish() does.
 		const std::string message = unavailableLocked();
+		const bool denied = _denied;
 		lock.unlock();
-		done(std::make_exception_ptr(TransportException(message)));
+		done(denied ? std::make_exception_ptr(AccessDeniedException(message))
+			: std::make_exception_ptr(TransportException(message)));
 		return;
 	}
 	enqueueLocked(Pending{channel, wire, std::move(done)}, std::string());

@@ -117,6 +117,7 @@ private:
 	Clock::time_point _nextAttempt{};
 	std::string _lastError;
 	bool _outageLogged = false;
+	bool _denied = false; ///< the last login was refused (RedisFailure::Auth)
 	std::deque<Pending> _queue;
 	std::size_t _queueBytes = 0;
 	bool _stopped = false;

@@ -14,6 +14,7 @@
 #include <Poco/Process.h>
 #include <Poco/StreamCopier.h>
 #include <cppunit/extensions/HelperMacros.h>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -126,6 +127,8 @@ class RedisCliTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(RedisCliTest);
 	CPPUNIT_TEST(testSubscriberProcessReceivesEventsOfSeparatePublisherProcesses);
 	CPPUNIT_TEST(testPublishExitsNonZeroNamingTheServerWhenRedisIsDown);
+	CPPUNIT_TEST(testBufferedPublishExitsUnavailableWhenTheEventWasNotSent);
+	CPPUNIT_TEST(testWrongPasswordFailsPublishFastWithNotPermittedAndHealthSaysWhy);
 	CPPUNIT_TEST(testHealthExitsZeroOnlyWhenRedisAnswers);
 	CPPUNIT_TEST(testRetriedPublishWithTheSameIdempotencyKeyIsDeliveredOnce);
 	CPPUNIT_TEST(testPublishUnansweredByAStoppedServerExitsOutcomeUnknown);
@@ -179,6 +182,52 @@ public:
 		CPPUNIT_ASSERT(published.exitCode != 0);
 		CPPUNIT_ASSERT_MESSAGE(published.err, contains(published.err, server.endpoint()));
 		CPPUNIT_ASSERT_MESSAGE(published.err, contains(published.err, "Connection refused"));
+	}
+
+	// onOutage=buffer: publish() returns once the event is buffered; the CLI
+	// exits 0 only when close() flushed it, 69 naming "not sent" otherwise.
+	void testBufferedPublishExitsUnavailableWhenTheEventWasNotSent()
+	{
+		bufferedPublishExitsUnavailableWhenNotSent("redis");
+		bufferedPublishExitsUnavailableWhenNotSent("redis-streams");
+	}
+
+	void bufferedPublishExitsUnavailableWhenNotSent(const std::string& transport)
+	{
+		RedisServer server;
+		const std::vector<std::string> args = with(with(common(server.url()),
+			{"--define", "eventbus.transport=" + transport, "--define", "eventbus.redis.onOutage=buffer"}),
+			{"publish", "--tenant", "acme", "--topic", "orders.created", "--payload", R"({"orderId":1})"});
+		CommandResult sent = runCommand(eventbusExecutable(), args);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(transport + ": " + sent.out + sent.err, 0, sent.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(sent.out, contains(sent.out, "messageId"));
+
+		server.kill();
+		CommandResult buffered = runCommand(eventbusExecutable(), args);
+		CPPUNIT_ASSERT(!buffered.timedOut);
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(transport + ": " + buffered.out + buffered.err, 69, buffered.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(buffered.err, contains(buffered.err, "not sent"));
+		CPPUNIT_ASSERT_MESSAGE(buffered.out, !contains(buffered.out, "messageId"));
+	}
+
+	// WRONGPASS is not an outage: publish fails at once with 77 (also with
+	// onOutage=buffer: never buffered), health names the refusal, no password shown.
+	void testWrongPasswordFailsPublishFastWithNotPermittedAndHealthSaysWhy()
+	{
+		RedisServer guarded({}, "s3cret-pw");
+		const std::string url = "redis://:wrong-pw@127.0.0.1:" + std::to_string(guarded.port()) + "/0";
+		const auto started = std::chrono::steady_clock::now();
+		CommandResult published = runCommand(eventbusExecutable(), with(with(common(url),
+			{"--define", "eventbus.redis.onOutage=buffer"}),
+			{"publish", "--tenant", "acme", "--topic", "orders.created", "--payload", R"({"orderId":1})"}));
+		CPPUNIT_ASSERT(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(900));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(published.out + published.err, 77, published.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(published.err, contains(published.err, "WRONGPASS"));
+		CPPUNIT_ASSERT_MESSAGE(published.err, !contains(published.err, "wrong-pw"));
+
+		CommandResult health = runCommand(eventbusExecutable(), with(common(url), {"health"}));
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(health.out + health.err, 69, health.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(health.out, contains(health.out, "not ready") && contains(health.out, "WRONGPASS"));
 	}
 
 	void testHealthExitsZeroOnlyWhenRedisAnswers()

@@ -108,7 +108,12 @@ public:
 	/// Readiness of the transport.
 	TransportHealth health();
 
-	/// Unsubscribes everything and stops the transport; idempotent.
+	/// Unsubscribes everything and stops the transport; idempotent. A
+	/// transport that buffers during an outage (Redis, onOutage=buffer)
+	/// flushes within its command timeout here; events it still had to
+	/// discard are counted in metrics() as Metrics::Dropped with labels
+	/// {transport=<name>, reason="buffer-discarded"}: a caller that must know
+	/// whether its events were sent compares that counter before and after.
 	void close();
 
 	void setGapListener(GapListener listener);

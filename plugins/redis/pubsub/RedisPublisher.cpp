@@ -65,7 +65,20 @@ void RedisPublisher::start()
 void RedisPublisher::stop()
 {
 	{
-		std::lock_guard<std::mutex> lock(_mutex);
+		std::unique_lock<std::mutex> lock(_mutex);
+		// Buffered events get one last chance, bounded by
+		// eventbus.redis.commandTimeoutMs: the sender flushes them if the
+		// server is (back) up; what is left is discarded and counted below.
+		if (_sender.joinable() && std::this_thread::get_id() != _senderId)
+		{
+			const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(_settings.commandTimeoutMs);
+			while ((!_queue.empty() || _busy) && Clock::now() < deadline)
+			{
+				lock.unlock();
+				std::this_thread::sleep_for(std::chrono::milliseconds(10));
+				lock.lock();
+			}
+		}
 		_stopped = true;
 	}
 	_wake.notify_all();
@@ -133,6 +146,7 @@ bool RedisPublisher::connectLocked(std::unique_lock<std::mutex>& lock)
 	if (!failure.empty())
 	{
 		_lastError = failure;
+		_denied = authFailure;
 		const auto delay = authFailure ? _backoff.nextAtMax() : _backoff.next();
 		_nextAttempt = Clock::now() + delay;
 		if (!_outageLogged || authFailure)
@@ -150,6 +164,7 @@ bool RedisPublisher::connectLocked(std::unique_lock<std::mutex>& lock)
 	_connectionProven = false;
 	_nextAttempt = Clock::time_point{};
 	_lastError.clear();
+	_denied = false;
 	_outageLogged = false;
 	return true;
 }
@@ -249,6 +264,10 @@ void RedisPublisher::publishDirect(std::unique_lock<std::mutex>& lock, const std
 	{
 		if (!connectLocked(lock))
 		{
+			// A refused login (WRONGPASS, NOPERM on AUTH) does not heal by
+			// waiting: never buffered, reported as not permitted.
+			if (_denied)
+				throw AccessDeniedException(unavailableLocked());
 			if (_settings.onOutage == OutagePolicy::Buffer)
 			{
 				enqueueLocked(Pending{channel, wire, nullptr}, _lastError);
@@ -338,12 +357,14 @@ void RedisPublisher::publishAsync(const std::string& channel, const std::string&
 	std::unique_lock<std::mutex> lock(_mutex);
 	if (_stopped)
 		throw TransportException("redis transport is stopped");
-	if (_settings.onOutage == OutagePolicy::Fail && !_connection && Clock::now() < _nextAttempt)
+	if (!_connection && (_denied || (_settings.onOutage == OutagePolicy::Fail && Clock::now() < _nextAttempt)))
 	{
-		// A known outage fails as fast as publish() does.
+		// A known outage or refused login fails as fast as publish() does.
 		const std::string message = unavailableLocked();
+		const bool denied = _denied;
 		lock.unlock();
-		done(std::make_exception_ptr(TransportException(message)));
+		done(denied ? std::make_exception_ptr(AccessDeniedException(message))
+			: std::make_exception_ptr(TransportException(message)));
 		return;
 	}
 	enqueueLocked(Pending{channel, wire, std::move(done)}, std::string());

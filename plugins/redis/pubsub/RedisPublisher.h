@@ -43,7 +43,8 @@ public:
 	/// starts the sender thread.
 	void start();
 
-	/// Joins the sender thread and closes the connection. What is still queued
+	/// Gives the sender up to eventbus.redis.commandTimeoutMs to flush the
+	/// queue, then joins it and closes the connection. What is still queued
 	/// is not sent: asynchronous publishes complete with a TransportException,
 	/// buffered ones are logged and counted (dropped, reason buffer-discarded).
 	/// Idempotent.
@@ -116,6 +117,7 @@ private:
 	Clock::time_point _nextAttempt{};
 	std::string _lastError;
 	bool _outageLogged = false;
+	bool _denied = false; ///< the last login was refused (RedisFailure::Auth)
 	std::deque<Pending> _queue;
 	std::size_t _queueBytes = 0;
 	bool _stopped = false;

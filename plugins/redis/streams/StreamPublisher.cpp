@@ -62,7 +62,20 @@ void StreamPublisher::start()
 void StreamPublisher::stop()
 {
 	{
-		std::lock_guard<std::mutex> lock(_mutex);
+		std::unique_lock<std::mutex> lock(_mutex);
+		// Buffered events get one last chance, bounded by
+		// eventbus.redis.commandTimeoutMs: the sender flushes them if the
+		// server is (back) up; what is left is discarded and counted below.
+		if (_sender.joinable() && std::this_thread::get_id() != _senderId)
+		{
+			const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(_redis.commandTimeoutMs);
+			while (!_queue.empty() && Clock::now() < deadline)
+			{
+				lock.unlock();
+				std::this_thread::sleep_for(std::chrono::milliseconds(10));
+				lock.lock();
+			}
+		}
 		_stopped = true;
 	}
 	_wake.notify_all();

@@ -46,7 +46,8 @@ public:
 	/// Starts the sender thread, which connects at once.
 	void start();
 
-	/// Joins the sender; queued publishes complete with a TransportException,
+	/// Gives the sender up to eventbus.redis.commandTimeoutMs to flush the
+	/// queue, then joins it; queued publishes complete with a TransportException,
 	/// buffered ones are logged and counted (dropped, reason buffer-discarded).
 	/// Idempotent.
 	void stop();

@@ -9,6 +9,7 @@
 // disconnect, never a crash; a wrong password fails clearly without a storm
 // of reconnects.
 //
+#include "LogCapture.h"
 #include "RedisServer.h"
 #include "TestSupport.h"
 #include "eventbus/EventBus.h"
@@ -37,6 +38,7 @@ class RedisHostileInputTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(RedisHostileInputTest);
 	CPPUNIT_TEST(testNonJsonMessageIsDroppedAndCounted);
 	CPPUNIT_TEST(testJsonThatIsNotACloudEventIsDroppedAndCounted);
+	CPPUNIT_TEST(testFloodOfMalformedMessagesIsLoggedAFewTimesAndCountedEveryTime);
 	CPPUNIT_TEST(testEventOfAnotherTenantOnTheChannelIsDropped);
 	CPPUNIT_TEST(testUnsignedEventInjectedRawIsDropped);
 	CPPUNIT_TEST(testOversizedMessageIsDroppedWithoutReconnecting);
@@ -87,6 +89,36 @@ public:
 		subscriber->subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
 		injectThenValid(server, *subscriber, log, R"({"hello":"world","password":"x"})");
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), dropped(*subscriber, "malformed"));
+	}
+
+	void testFloodOfMalformedMessagesIsLoggedAFewTimesAndCountedEveryTime()
+	{
+		// Anyone who can publish on a channel must not be able to flood every
+		// subscriber's log: the first few lines, then a counted summary.
+		const int flood = 500;
+		RedisServer server;
+		LogCapture capture("eventbus.bus");
+		{
+			EventLog log;
+			auto subscriber = bus(server.url());
+			subscriber->subscribe(Topic, log.handler(), TenantScope::tenant("acme"));
+			auto publisher = bus(server.url());
+			for (int i = 0; i < flood; ++i)
+				server.command({"PUBLISH", AcmeChannel, "garbage " + std::to_string(i)});
+			publisher->publish(Topic, std::string(R"({"valid":true})"), "acme");
+			CPPUNIT_ASSERT(log.waitFor(1));
+			CPPUNIT_ASSERT_EQUAL(std::uint64_t(flood), dropped(*subscriber, "malformed"));
+			std::size_t lines = 0;
+			for (const auto& line : capture.lines())
+				lines += contains(line, "dropped malformed message") ? 1 : 0;
+			CPPUNIT_ASSERT_MESSAGE(std::to_string(lines), lines >= 1 && lines <= 4);
+		}
+		// The bus is gone: what was not shown is summarised with its count.
+		bool summary = false;
+		for (const auto& line : capture.lines())
+			summary = summary || (contains(line, "more like it not shown") && contains(line, "dropped malformed message"));
+		CPPUNIT_ASSERT(summary);
+		CPPUNIT_ASSERT(capture.contains("(" + std::to_string(flood - 3) + " more like it not shown)"));
 	}
 
 	void testEventOfAnotherTenantOnTheChannelIsDropped()

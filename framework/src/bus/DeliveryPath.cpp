@@ -60,8 +60,8 @@ DeliveryResult EventBus::Impl::deliver(const SubscriptionPtr& sub, const Inbound
 			catch (ValidationException& exc)
 			{
 				malformed->increment();
-				logger.warning("dropped malformed message on %s: %s; bytes: %s", redactor.redactText(message.channel, 512),
-					redactor.redactText(exc.message()), redactor.redactText(message.wire, 256));
+				malformedLog.warning("dropped malformed message on " + redactor.redactText(message.channel, 512) + ": "
+					+ redactor.redactText(exc.message()) + "; bytes: " + redactor.redactText(message.wire, 256));
 				result = DeliveryResult::rejected("malformed");
 				return;
 			}

@@ -10,6 +10,7 @@
 #include "eventbus/CallbackGate.h"
 #include "eventbus/EnvelopeSigner.h"
 #include "eventbus/EventBus.h"
+#include "eventbus/RateLimitedLog.h"
 #include "eventbus/middleware/MiddlewareChain.h"
 #include <Poco/Logger.h>
 #include <atomic>
@@ -61,6 +62,9 @@ struct EventBus::Impl: public TransportListener
 
 	Counter& handlerErrors;
 	Counter* malformed = nullptr;
+	/// "dropped malformed message": the first few, then counted summaries
+	/// (anyone who can publish on a channel could otherwise flood the log).
+	RateLimitedLog malformedLog{logger};
 
 	explicit Impl(const BusSettings& s);
 

@@ -27,6 +27,7 @@ RedisSubscriber::RedisSubscriber(const RedisSettings& settings, RedisSocketFacto
 	, _reconnects(RedisMetrics::reconnects(metrics))
 	, _overflows(RedisMetrics::dropped(metrics, RedisMetrics::DroppedOverflow))
 	, _oversized(RedisMetrics::dropped(metrics, RedisMetrics::DroppedOversized))
+	, _oversizedLog(logger)
 	, _aclDenied(RedisMetrics::aclDenied(metrics, "subscribe"))
 	, _dispatcher(settings.deliveryQueueCapacity, logger, redactor)
 {

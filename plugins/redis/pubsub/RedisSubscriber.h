@@ -17,6 +17,7 @@
 #include "RedisError.h"
 #include "RedisSettings.h"
 #include "eventbus/Metrics.h"
+#include "eventbus/RateLimitedLog.h"
 #include "eventbus/Redactor.h"
 #include "eventbus/Transport.h"
 #include <Poco/Logger.h>
@@ -127,6 +128,7 @@ private:
 	Counter& _reconnects;
 	Counter& _overflows;
 	Counter& _oversized;
+	RateLimitedLog _oversizedLog; // one tenant's flood of big messages cannot flood the log
 	Counter& _aclDenied;
 	DeliveryDispatcher _dispatcher;
 	std::atomic<std::uint64_t> _nextId{0};

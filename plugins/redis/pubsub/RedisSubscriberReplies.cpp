@@ -104,7 +104,7 @@ void RedisSubscriber::deliver(const std::string& key, const redisReply& channel,
 	if (size > _settings.maxMessageBytes)
 	{
 		_oversized.increment();
-		_logger.warning("redis subscriber: dropped a message of " + std::to_string(size) + " bytes on "
+		_oversizedLog.warning("redis subscriber: dropped a message of " + std::to_string(size) + " bytes on "
 			+ _redactor.redactText(textOf(channel), 512) + " (eventbus.redis.maxMessageBytes=" + std::to_string(_settings.maxMessageBytes) + ")");
 		return;
 	}

@@ -16,7 +16,7 @@
 
 #include "OwnedThread.h"
 #include "Backoff.h"
-#include "RateLimitedLog.h"
+#include "eventbus/RateLimitedLog.h"
 #include "RedisConnection.h"
 #include "RedisSettings.h"
 #include "StreamDelivery.h"

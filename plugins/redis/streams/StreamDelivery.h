@@ -14,7 +14,7 @@
 #include "OwnedThread.h"
 #include "Backoff.h"
 #include "RedisConnection.h"
-#include "RateLimitedLog.h"
+#include "eventbus/RateLimitedLog.h"
 #include "RedisSettings.h"
 #include "StreamCommands.h"
 #include "StreamsSettings.h"

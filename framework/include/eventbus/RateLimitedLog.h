@@ -3,7 +3,9 @@
 //
 // A repeated-fault diagnostic that cannot flood the log: the first few
 // occurrences are written, then one summary per period with the count since
-// the last line. Metrics still count every occurrence (the caller's job).
+// the last line, and at destruction the count not yet written. Metrics still
+// count every occurrence (the caller's job). Used by the bus's delivery path
+// and by the Redis transports.
 //
 #pragma once
 
@@ -21,6 +23,11 @@ class RateLimitedLog
 public:
 	explicit RateLimitedLog(Poco::Logger& logger, std::size_t first = 3,
 		std::chrono::milliseconds period = std::chrono::seconds(30));
+	RateLimitedLog(const RateLimitedLog&) = delete;
+	RateLimitedLog& operator=(const RateLimitedLog&) = delete;
+	/// Writes "(N more like it not shown) <last message>" when occurrences
+	/// were counted since the last line.
+	~RateLimitedLog();
 
 	/// One occurrence: written as a warning while within the first ones, else
 	/// counted, and a summary "(N more like it in the last 30 s): message"
@@ -38,6 +45,7 @@ private:
 	std::uint64_t _count = 0;
 	std::uint64_t _suppressed = 0;
 	std::chrono::steady_clock::time_point _lastSummary{};
+	std::string _lastSuppressed;
 };
 
 } // namespace eventbus

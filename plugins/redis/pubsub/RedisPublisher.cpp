@@ -46,20 +46,17 @@ RedisPublisher::RedisPublisher(const RedisSettings& settings, RedisSocketFactory
 
 RedisPublisher::~RedisPublisher()
 {
-	stop();
-	if (_sender.joinable())
-		_sender.detach(); // only when stop() ran on the sender thread (from a completion)
+	stop(); // _sender detaches itself if stop() ran on it (from a completion)
 }
 
 void RedisPublisher::start()
 {
 	std::unique_lock<std::mutex> lock(_mutex);
-	if (_stopped || _sender.joinable())
+	if (_stopped || _sender.started())
 		return;
 	waitIdleLocked(lock);
 	connectLocked(lock);
-	_sender = std::thread([this]() { sendLoop(); });
-	_senderId = _sender.get_id();
+	_sender.start([this]() { sendLoop(); });
 }
 
 void RedisPublisher::stop()
@@ -69,7 +66,7 @@ void RedisPublisher::stop()
 		// Buffered events get one last chance, bounded by
 		// eventbus.redis.commandTimeoutMs: the sender flushes them if the
 		// server is (back) up; what is left is discarded and counted below.
-		if (_sender.joinable() && std::this_thread::get_id() != _senderId)
+		if (_sender.started() && !_sender.isCurrent())
 		{
 			const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(_settings.commandTimeoutMs);
 			while ((!_queue.empty() || _busy) && Clock::now() < deadline)
@@ -82,8 +79,7 @@ void RedisPublisher::stop()
 		_stopped = true;
 	}
 	_wake.notify_all();
-	if (_sender.joinable() && std::this_thread::get_id() != _senderId)
-		_sender.join();
+	_sender.join(); // returns at once on the sender itself
 
 	Completions completions;
 	{
@@ -197,7 +193,7 @@ void RedisPublisher::publish(const std::string& channel, const std::string& wire
 			throw TransportException("redis transport is stopped");
 		// Events queued before this one go first: order is kept. (A completion
 		// that publishes runs on the sender thread, which must not wait for itself.)
-		if (!_queue.empty() && std::this_thread::get_id() != _senderId)
+		if (!_queue.empty() && !_sender.isCurrent())
 		{
 			publishQueued(lock, channel, wire);
 			return;

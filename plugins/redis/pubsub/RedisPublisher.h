@@ -10,6 +10,7 @@
 //
 #pragma once
 
+#include "OwnedThread.h"
 #include "Backoff.h"
 #include "RedisConnection.h"
 #include "RedisSettings.h"
@@ -121,8 +122,7 @@ private:
 	std::deque<Pending> _queue;
 	std::size_t _queueBytes = 0;
 	bool _stopped = false;
-	std::thread _sender;
-	std::thread::id _senderId;
+	OwnedThread _sender;
 	// Set while a thread connects or uses _connection without _mutex (the
 	// sender's batch, a publish(), health()); the others wait on _idle. The
 	// events of a batch in flight stay first in _queue until their replies are read.

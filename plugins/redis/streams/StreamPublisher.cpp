@@ -45,18 +45,15 @@ StreamPublisher::StreamPublisher(const RedisSettings& redis, const StreamsSettin
 
 StreamPublisher::~StreamPublisher()
 {
-	stop();
-	if (_sender.joinable())
-		_sender.detach(); // only when stop() ran on the sender thread (from a completion)
+	stop(); // _sender detaches itself if stop() ran on it (from a completion)
 }
 
 void StreamPublisher::start()
 {
 	std::lock_guard<std::mutex> lock(_mutex);
-	if (_stopped || _sender.joinable())
+	if (_stopped || _sender.started())
 		return;
-	_sender = std::thread([this]() { run(); });
-	_senderId = _sender.get_id();
+	_sender.start([this]() { run(); });
 }
 
 void StreamPublisher::stop()
@@ -66,7 +63,7 @@ void StreamPublisher::stop()
 		// Buffered events get one last chance, bounded by
 		// eventbus.redis.commandTimeoutMs: the sender flushes them if the
 		// server is (back) up; what is left is discarded and counted below.
-		if (_sender.joinable() && std::this_thread::get_id() != _senderId)
+		if (_sender.started() && !_sender.isCurrent())
 		{
 			const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(_redis.commandTimeoutMs);
 			while (!_queue.empty() && Clock::now() < deadline)
@@ -79,8 +76,7 @@ void StreamPublisher::stop()
 		_stopped = true;
 	}
 	_wake.notify_all();
-	if (_sender.joinable() && std::this_thread::get_id() != _senderId)
-		_sender.join();
+	_sender.join(); // returns at once on the sender itself
 	Completions completions;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
@@ -103,7 +99,7 @@ void StreamPublisher::stop()
 		_queueBytes = 0;
 	}
 	complete(completions);
-	if (std::this_thread::get_id() != _senderId && _connection)
+	if (!_sender.isCurrent() && _connection)
 	{
 		_connection->close();
 		_connection.reset();
@@ -128,7 +124,7 @@ void StreamPublisher::complete(Completions& completions)
 
 std::string StreamPublisher::publish(const std::string& key, const std::string& wire)
 {
-	if (std::this_thread::get_id() == _senderId)
+	if (_sender.isCurrent())
 	{
 		// From inside a completion: the sender cannot wait for itself; the
 		// connection is idle meanwhile, so send this one directly.

@@ -10,6 +10,7 @@
 //
 #pragma once
 
+#include "OwnedThread.h"
 #include "Backoff.h"
 #include "RedisConnection.h"
 #include "RedisSettings.h"
@@ -119,8 +120,7 @@ private:
 	std::deque<Pending> _queue;
 	std::size_t _queueBytes = 0;     // queued and in flight
 	bool _stopped = false;
-	std::thread _sender;
-	std::thread::id _senderId;
+	OwnedThread _sender;
 };
 
 } // namespace eventbus

@@ -34,9 +34,6 @@ public:
 	/// written once per period.
 	void warning(const std::string& message);
 
-	/// Occurrences seen so far.
-	std::uint64_t count() const;
-
 private:
 	Poco::Logger& _logger;
 	const std::size_t _first;

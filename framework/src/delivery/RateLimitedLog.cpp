@@ -58,10 +58,4 @@ void RateLimitedLog::warning(const std::string& message)
 	_logger.warning(line);
 }
 
-std::uint64_t RateLimitedLog::count() const
-{
-	std::lock_guard<std::mutex> lock(_mutex);
-	return _count;
-}
-
 } // namespace eventbus

@@ -43,6 +43,7 @@ class RedisConfigTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testPasswordNeverShowsInErrorsHealthOrLogs);
 	CPPUNIT_TEST(testUnreachableServerStartsNotReady);
 	CPPUNIT_TEST(testUnresolvableHostFailsWithinConnectTimeout);
+	CPPUNIT_TEST(testTopologyKeysAreCheckedAndNameTheKey);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -200,6 +201,32 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(message, contains(message, "eventbus-test-host.invalid:6379"));
 		CPPUNIT_ASSERT_MESSAGE(std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()) + " ms",
 			elapsed < std::chrono::milliseconds(2500));
+	}
+
+	void testTopologyKeysAreCheckedAndNameTheKey()
+	{
+		const std::map<std::string, std::vector<std::map<std::string, std::string>>> refusals = {
+			{"choose one", {{{"eventbus.redis.sentinel.nodes", "127.0.0.1:26379"}, {"eventbus.redis.sentinel.master", "m"},
+				{"eventbus.redis.cluster.nodes", "127.0.0.1:7000"}}}},
+			{"eventbus.redis.sentinel.master", {{{"eventbus.redis.sentinel.nodes", "127.0.0.1:26379"}},
+				{{"eventbus.redis.sentinel.nodes", "127.0.0.1:26379"}, {"eventbus.redis.sentinel.master", "my master"}}}},
+			{"eventbus.redis.sentinel.nodes", {{{"eventbus.redis.sentinel.master", "m"}},
+				{{"eventbus.redis.sentinel.nodes", " , "}, {"eventbus.redis.sentinel.master", "m"}},
+				{{"eventbus.redis.sentinel.nodes", "127.0.0.1"}, {"eventbus.redis.sentinel.master", "m"}}}},
+			{"eventbus.redis.cluster.nodes", {{{"eventbus.redis.cluster.nodes", "127.0.0.1:0"}},
+				{{"eventbus.redis.cluster.nodes", "127.0.0.1:70000"}}, {{"eventbus.redis.cluster.nodes", "::1:7000"}},
+				{{"eventbus.redis.cluster.nodes", "127.0.0.1:7000,*:7001"}}}},
+			{"database 0 only", {{{"eventbus.redis.url", "redis://127.0.0.1:7000/3"}, {"eventbus.redis.cluster.nodes", "127.0.0.1:7000"}}}},
+			{"eventbus.redis.sentinel.password", {{{"eventbus.redis.sentinel.nodes", "127.0.0.1:26379"},
+				{"eventbus.redis.sentinel.master", "m"}, {"eventbus.redis.sentinel.user", "u"}}}}};
+		for (const auto& [expected, cases] : refusals)
+		{
+			for (const auto& overrides : cases)
+			{
+				const std::string message = configError(overrides);
+				CPPUNIT_ASSERT_MESSAGE(expected + " <- " + message, contains(message, expected));
+			}
+		}
 	}
 };
 

@@ -154,7 +154,18 @@ RedisSettings RedisSettings::fromConfig(const Poco::Util::AbstractConfiguration&
 	settings.pipelineMaxBatch = static_cast<std::size_t>(readInteger(config, "eventbus.redis.pipeline.maxBatch",
 		static_cast<std::int64_t>(settings.pipelineMaxBatch), 1, 100000, "commands"));
 	settings.tls = readTls(config, settings.endpoint);
+	settings.topology = RedisTopologySettings::fromConfig(config, settings.endpoint.db);
 	return settings;
+}
+
+RedisSettings RedisSettings::forNode(const RedisNodeAddress& node) const
+{
+	RedisSettings copy(*this);
+	if (copy.tls.serverName == copy.endpoint.host)
+		copy.tls.serverName = node.host;
+	copy.endpoint.host = node.host;
+	copy.endpoint.port = node.port;
+	return copy;
 }
 
 const char* RedisSettings::toString(OutagePolicy policy)

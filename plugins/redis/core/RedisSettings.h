@@ -7,6 +7,7 @@
 #pragma once
 
 #include "RedisEndpoint.h"
+#include "RedisTopology.h"
 #include <Poco/Util/AbstractConfiguration.h>
 #include <cstddef>
 #include <string>
@@ -55,10 +56,17 @@ struct RedisSettings
 	std::size_t bufferMaxBytes = 16 * 1024 * 1024;   ///< eventbus.redis.buffer.maxBytes
 	std::size_t pipelineMaxBatch = 128;              ///< eventbus.redis.pipeline.maxBatch: PUBLISHes sent per round trip
 	RedisTlsSettings tls;                            ///< eventbus.redis.tls.* (rediss:// only)
+	RedisTopologySettings topology;                  ///< eventbus.redis.sentinel.* / eventbus.redis.cluster.*: standalone when neither is set
 
 	/// Reads every key (defaults for the absent ones); throws ConfigException
 	/// naming the key at fault.
 	static RedisSettings fromConfig(const Poco::Util::AbstractConfiguration& config);
+
+	/// A copy that connects to `node` instead of the URL's host:port, with the
+	/// same login, database and TLS options (the TLS server name follows the
+	/// node unless eventbus.redis.tls.serverName was set): a discovered master,
+	/// a cluster node, a sentinel.
+	RedisSettings forNode(const RedisNodeAddress& node) const;
 
 	/// "fail" or "buffer".
 	static const char* toString(OutagePolicy policy);

@@ -6,6 +6,8 @@
 #include "RedisConnection.h"
 #include "RedisCommands.h"
 #include "RedisError.h"
+#include "SentinelLocator.h"
+#include "TlsRedisSocket.h"
 #include <Poco/String.h>
 #include <algorithm>
 #include <chrono>
@@ -66,6 +68,66 @@ RedisConnection::~RedisConnection()
 }
 
 void RedisConnection::open()
+{
+	if (_settings.topology.kind == RedisTopologyKind::Sentinel)
+	{
+		openMaster();
+		return;
+	}
+	openAt();
+}
+
+void RedisConnection::openMaster()
+{
+	// Without a transport's locator (an admin command): ask the sentinels now.
+	std::shared_ptr<SentinelLocator> locator = _settings.sentinel;
+	if (!locator)
+	{
+		RedisSocketFactory factory = _settings.endpoint.tls ? TlsRedisSocket::factory(_settings)
+			: RedisSocketFactory([]() { return std::unique_ptr<RedisSocket>(new PlainRedisSocket); });
+		locator = std::make_shared<SentinelLocator>(_settings, factory, Poco::Logger::get("eventbus.redis.sentinel"));
+	}
+	const RedisNodeAddress master = locator->master();
+	const RedisSettings settings = _settings.forNode(master);
+	_settings.endpoint = settings.endpoint;
+	_settings.tls = settings.tls;
+	_endpoint = master.describe();
+	try
+	{
+		openAt();
+		// The sentinels may lag a failover: only a master takes the traffic.
+		send({"ROLE"});
+		ReplyPtr role = readReply();
+		const bool refused = role->type == REDIS_REPLY_ERROR && isPermissionError(text(*role));
+		const std::string said = role->type == REDIS_REPLY_ARRAY && role->elements > 0 && role->element[0]
+			? text(*role->element[0]) : std::string();
+		// An ACL user without +role: the READONLY check and +switch-master remain.
+		if (!refused && said != "master")
+		{
+			throwRedisError(_endpoint, RedisFailure::Closed, "ROLE",
+				"the node the sentinels named is not the master (ROLE says '" + said + "')");
+		}
+	}
+	catch (RedisError&)
+	{
+		locator->forget(master);
+		close();
+		throw;
+	}
+	if (_settings.sentinel)
+	{
+		_locator = _settings.sentinel;
+		_locator->track(this);
+	}
+}
+
+void RedisConnection::abort() noexcept
+{
+	if (_socket)
+		_socket->abort();
+}
+
+void RedisConnection::openAt()
 {
 	try
 	{
@@ -197,6 +259,15 @@ ReplyPtr RedisConnection::takeBuffered()
 	}
 	if (raw != nullptr)
 	{
+		const redisReply* reply = static_cast<const redisReply*>(raw);
+		if (_locator && reply->type == REDIS_REPLY_ERROR && reply->len >= 8 && std::string(reply->str, 8) == "READONLY")
+		{
+			// A demoted master (now a replica) refuses writes: drop it, the
+			// owner reconnects to the current master.
+			freeReplyObject(raw);
+			_locator->forget(RedisNodeAddress{_settings.endpoint.host, _settings.endpoint.port});
+			throwRedisError(_endpoint, RedisFailure::Closed, "read", "the node is no longer the master (READONLY)");
+		}
 		_answered = true;
 		_lastSkipped = _scanner ? _scanner->skippedOf(_taken) : 0;
 		++_taken;
@@ -256,6 +327,12 @@ void RedisConnection::skipMessagesOver(std::size_t maxPayloadBytes)
 
 void RedisConnection::close() noexcept
 {
+	// Untracked before the socket closes: the locator never aborts a closed one.
+	if (_locator)
+	{
+		_locator->untrack(this);
+		_locator.reset();
+	}
 	if (_socket)
 		_socket->close();
 	_open = false;

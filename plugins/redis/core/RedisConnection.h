@@ -46,8 +46,16 @@ public:
 	RedisConnection& operator=(const RedisConnection&) = delete;
 
 	/// Connects within the connect timeout, then AUTH ([user] password) and
-	/// SELECT db when configured. Throws RedisError.
+	/// SELECT db when configured. Throws RedisError. In Sentinel mode it
+	/// connects to the master the sentinels name (settings.sentinel, or a
+	/// question to them now), checks ROLE says master, and is dropped when
+	/// the master switches; a READONLY reply (a demoted master) then fails
+	/// the connection like a lost one.
 	void open();
+
+	/// From another thread: makes the owner's blocked or next I/O fail
+	/// (shutdown(2)); the owner closes. Used by the SentinelLocator.
+	void abort() noexcept;
 
 	/// Sends the command and waits up to the command timeout for its reply.
 	/// An error reply throws RedisError (Auth for WRONGPASS/NOAUTH, Permission
@@ -98,6 +106,8 @@ public:
 	static void throwIfError(const std::string& endpoint, const redisReply& reply, const std::string& operation);
 
 private:
+	void openAt();
+	void openMaster();
 	ReplyPtr takeBuffered();
 	void feed(const char* data, std::size_t length);
 	/// throwRedisError() for the exception being handled, with a hint when a
@@ -114,6 +124,7 @@ private:
 	std::uint64_t _taken = 0;                    // replies returned so far
 	std::size_t _lastSkipped = 0;
 	bool _open = false;
+	std::shared_ptr<SentinelLocator> _locator; // set while tracked by it
 	std::atomic<bool> _answered{false}; // a reply came (reader thread; read by senders too)
 };
 

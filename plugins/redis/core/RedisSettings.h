@@ -10,9 +10,12 @@
 #include "RedisTopology.h"
 #include <Poco/Util/AbstractConfiguration.h>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 namespace eventbus {
+
+class SentinelLocator;
 
 /// The eventbus.redis.tls.* keys, used with a rediss:// URL (and refused
 /// with redis://, so nobody believes a plain connection is encrypted).
@@ -57,6 +60,11 @@ struct RedisSettings
 	std::size_t pipelineMaxBatch = 128;              ///< eventbus.redis.pipeline.maxBatch: PUBLISHes sent per round trip
 	RedisTlsSettings tls;                            ///< eventbus.redis.tls.* (rediss:// only)
 	RedisTopologySettings topology;                  ///< eventbus.redis.sentinel.* / eventbus.redis.cluster.*: standalone when neither is set
+	/// Set by a transport in Sentinel mode: every RedisConnection made with
+	/// these settings connects to the master it names (not the URL's host),
+	/// and is dropped when it switches. Null: the URL's host, or for Sentinel
+	/// a one-off question to the sentinels at each connect (admin commands).
+	std::shared_ptr<SentinelLocator> sentinel;
 
 	/// Reads every key (defaults for the absent ones); throws ConfigException
 	/// naming the key at fault.

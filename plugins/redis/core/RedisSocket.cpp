@@ -86,6 +86,7 @@ void PlainRedisSocket::connect(const std::string& host, unsigned short port,
 	_socket.setSendTimeout(ioTimeout);
 	_socket.setReceiveTimeout(ioTimeout);
 	_ioTimeout = ioTimeout;
+	_fd = _socket.impl()->sockfd();
 }
 
 void PlainRedisSocket::sendAll(const char* data, std::size_t length)
@@ -162,6 +163,13 @@ void PlainRedisSocket::close() noexcept
 	{
 		// Closing a socket the peer already dropped has nothing left to report.
 	}
+	_fd = -1;
+}
+
+void PlainRedisSocket::abort() noexcept
+{
+	if (_fd >= 0)
+		::shutdown(_fd, SHUT_RDWR);
 }
 
 } // namespace eventbus

@@ -43,6 +43,11 @@ public:
 	virtual bool receiveWithin(char* buffer, std::size_t length, const Poco::Timespan& timeout, std::size_t& received);
 
 	virtual void close() noexcept = 0;
+
+	/// From any thread, while the owner may be blocked in a send or a read:
+	/// shuts the connection down (shutdown(2)) so that the owner's I/O fails
+	/// at once; the owner then closes it. Never after close().
+	virtual void abort() noexcept = 0;
 };
 
 using RedisSocketFactory = std::function<std::unique_ptr<RedisSocket>()>;
@@ -64,10 +69,12 @@ public:
 	std::size_t receive(char* buffer, std::size_t length) override;
 	bool receiveWithin(char* buffer, std::size_t length, const Poco::Timespan& timeout, std::size_t& received) override;
 	void close() noexcept override;
+	void abort() noexcept override;
 
 private:
 	Poco::Net::StreamSocket _socket;
 	Poco::Timespan _ioTimeout; // SO_RCVTIMEO / SO_SNDTIMEO
+	int _fd = -1;              // for abort(): set once connected
 };
 
 } // namespace eventbus

@@ -5,6 +5,8 @@
 // Redis transport's start(), written once for both transports.
 //
 #include "RedisTransportSocket.h"
+#include "SentinelLocator.h"
+#include "eventbus/SafeText.h"
 #include "TlsRedisSocket.h"
 #include "eventbus/Exceptions.h"
 #include <Poco/Net/IPAddress.h>
@@ -20,10 +22,42 @@ bool RedisTransportSocket::isLoopback(const std::string& host)
 	return Poco::Net::IPAddress::tryParse(host, address) && address.isLoopback();
 }
 
+std::shared_ptr<SentinelLocator> RedisTransportSocket::follow(RedisSettings& settings, RedisSocketFactory socketFactory,
+	Poco::Logger& logger)
+{
+	if (settings.topology.kind != RedisTopologyKind::Sentinel)
+		return nullptr;
+	auto locator = std::make_shared<SentinelLocator>(settings, std::move(socketFactory), logger);
+	settings.sentinel = locator;
+	locator->start();
+	return locator;
+}
+
+TransportHealth RedisTransportSocket::withTopology(const TransportHealth& health, const std::shared_ptr<SentinelLocator>& locator)
+{
+	if (!locator)
+		return health;
+	if (!locator->known())
+		return {false, locator->describe()};
+	if (!health.ready)
+		return health;
+	return {true, health.reason.empty() ? locator->describe() : health.reason + "; " + locator->describe()};
+}
+
 std::string RedisTransportSocket::describe(const RedisSettings& settings)
 {
 	const RedisEndpoint& endpoint = settings.endpoint;
-	std::string text = endpoint.describe() + " db " + std::to_string(endpoint.db)
+	const RedisTopologySettings& topology = settings.topology;
+	std::string where = endpoint.describe();
+	if (topology.kind == RedisTopologyKind::Sentinel)
+	{
+		where = "sentinel master " + SafeText::escape(topology.sentinelMaster) + " via";
+		for (const auto& node : topology.sentinelNodes)
+			where += " " + node.describe();
+		where += topology.sentinelPassword.empty() ? "" : " (sentinel AUTH)";
+		where += ",";
+	}
+	std::string text = where + " db " + std::to_string(endpoint.db)
 		+ (endpoint.password.empty() ? "" : ", with AUTH");
 	if (endpoint.tls)
 	{

@@ -9,6 +9,7 @@
 
 #include "RedisSettings.h"
 #include "RedisSocket.h"
+#include "eventbus/Transport.h"
 #include <Poco/Logger.h>
 #include <string>
 
@@ -28,6 +29,18 @@ struct RedisTransportSocket
 	/// "host:port db N, with AUTH, TLS (server name S, CA file F, client
 	/// certificate)": the connection as a start-up log line names it.
 	static std::string describe(const RedisSettings& settings);
+
+	/// In Sentinel mode: creates the transport's SentinelLocator, stores it in
+	/// `settings.sentinel` (so every connection made with them follows the
+	/// master) and starts its watcher; null otherwise. The transport stops it
+	/// after its publisher and subscribers.
+	static std::shared_ptr<SentinelLocator> follow(RedisSettings& settings, RedisSocketFactory socketFactory,
+		Poco::Logger& logger);
+
+	/// The transport's health with the topology: not ready while no master
+	/// is known (Sentinel), else `health` with "sentinel master NAME at
+	/// host:port" added to its description.
+	static TransportHealth withTopology(const TransportHealth& health, const std::shared_ptr<SentinelLocator>& locator);
 
 	/// 127.0.0.0/8, ::1 or "localhost": traffic that never leaves the host.
 	/// No DNS look-up: another name counts as remote.

@@ -24,6 +24,8 @@
 #include <poll.h>
 #include <pthread.h>
 
+#include <sys/socket.h>
+
 namespace eventbus {
 
 namespace {
@@ -387,6 +389,14 @@ void TlsRedisSocket::close() noexcept
 	}
 	_socket.reset();
 	_fd = -1;
+}
+
+void TlsRedisSocket::abort() noexcept
+{
+	// The descriptor only: the TLS session stays the owner's, whose next
+	// read or write fails.
+	if (_fd >= 0)
+		::shutdown(_fd, SHUT_RDWR);
 }
 
 } // namespace eventbus

@@ -45,6 +45,7 @@ public:
 	std::size_t receive(char* buffer, std::size_t length) override;
 	bool receiveWithin(char* buffer, std::size_t length, const Poco::Timespan& timeout, std::size_t& received) override;
 	void close() noexcept override;
+	void abort() noexcept override;
 
 	/// A client Context for settings.tls: TLS 1.2 or later, the CA file (or
 	/// the system's CAs), the client certificate and key, the server name to

@@ -8,6 +8,7 @@
 #include "RedisPublisher.h"
 #include "RedisSubscriber.h"
 #include "RedisTransportSocket.h"
+#include "SentinelLocator.h"
 #include "eventbus/Exceptions.h"
 
 namespace eventbus {
@@ -39,7 +40,7 @@ bool RedisPubSubTransport::isInProcess() const
 
 void RedisPubSubTransport::start(const TransportContext& context)
 {
-	const RedisSettings settings = RedisSettings::fromConfig(context.config);
+	RedisSettings settings = RedisSettings::fromConfig(context.config);
 	// Before the lock: a TLS factory reads its CA, certificate and key files.
 	const RedisSocketFactory socketFactory = RedisTransportSocket::choose(settings, context.env, _socketFactory,
 		context.logger, "redis");
@@ -47,6 +48,7 @@ void RedisPubSubTransport::start(const TransportContext& context)
 	if (_started)
 		throw TransportException("redis transport already started");
 	_started = true;
+	_locator = RedisTransportSocket::follow(settings, socketFactory, context.logger);
 	context.logger.information("redis transport: " + RedisTransportSocket::describe(settings)
 		+ ", onOutage=" + RedisSettings::toString(settings.onOutage));
 	_publisher = std::make_shared<RedisPublisher>(settings, socketFactory, context.metrics, context.logger);
@@ -58,6 +60,7 @@ void RedisPubSubTransport::start(const TransportContext& context)
 
 void RedisPubSubTransport::stop()
 {
+	std::shared_ptr<SentinelLocator> locator;
 	std::shared_ptr<RedisPublisher> publisher;
 	std::shared_ptr<RedisSubscriber> subscriber;
 	{
@@ -65,6 +68,7 @@ void RedisPubSubTransport::stop()
 		_stopped = true;
 		publisher = _publisher;
 		subscriber = _subscriber;
+		locator = _locator;
 	}
 	// Both are idempotent; outside the lock so a concurrent health() or
 	// publish() is not stuck behind the joins.
@@ -72,6 +76,8 @@ void RedisPubSubTransport::stop()
 		subscriber->stop();
 	if (publisher)
 		publisher->stop();
+	if (locator)
+		locator->stop();
 }
 
 std::shared_ptr<RedisPublisher> RedisPubSubTransport::publisher() const
@@ -123,6 +129,7 @@ void RedisPubSubTransport::unsubscribe(std::uint64_t id)
 
 TransportHealth RedisPubSubTransport::health()
 {
+	std::shared_ptr<SentinelLocator> locator;
 	std::shared_ptr<RedisPublisher> publisher;
 	std::shared_ptr<RedisSubscriber> subscriber;
 	{
@@ -133,14 +140,16 @@ TransportHealth RedisPubSubTransport::health()
 			return {false, "redis transport is stopped"};
 		publisher = _publisher;
 		subscriber = _subscriber;
+		locator = _locator;
 	}
 	TransportHealth health = publisher->health();
-	if (!health.ready)
-		return health;
-	TransportHealth subscribed = subscriber->health();
-	if (!subscribed.ready)
-		return subscribed;
-	return health;
+	if (health.ready)
+	{
+		TransportHealth subscribed = subscriber->health();
+		if (!subscribed.ready)
+			health = subscribed;
+	}
+	return RedisTransportSocket::withTopology(health, locator);
 }
 
 } // namespace eventbus

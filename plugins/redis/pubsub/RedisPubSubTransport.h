@@ -14,6 +14,8 @@
 
 namespace eventbus {
 
+class SentinelLocator;
+
 class RedisPublisher;
 class RedisSubscriber;
 
@@ -47,6 +49,7 @@ private:
 
 	RedisSocketFactory _socketFactory; // empty: chosen by the URL in start()
 	mutable std::mutex _mutex;
+	std::shared_ptr<SentinelLocator> _locator; ///< Sentinel mode only
 	std::shared_ptr<RedisPublisher> _publisher;
 	std::shared_ptr<RedisSubscriber> _subscriber;
 	bool _started = false;

@@ -99,7 +99,7 @@ bool StreamPublisher::sendBatch(std::vector<Pending>& batch, Completions& comple
 		const long long acks = waited.type == REDIS_REPLY_INTEGER ? waited.integer : -1;
 		if (acks < _streams.waitReplicas)
 		{
-			replicated = "redis " + _redis.endpoint.describe() + ": replicated to " + std::to_string(std::max(0LL, acks))
+			replicated = "redis " + _connection->endpoint() + ": replicated to " + std::to_string(std::max(0LL, acks))
 				+ " of " + std::to_string(_streams.waitReplicas) + " replicas within eventbus.redis.streams.waitTimeoutMs="
 				+ std::to_string(_streams.waitTimeoutMs) + " ms";
 		}
@@ -122,7 +122,7 @@ bool StreamPublisher::sendBatch(std::vector<Pending>& batch, Completions& comple
 			}
 			else
 			{
-				error = std::make_exception_ptr(TransportException("redis " + _redis.endpoint.describe() + " refused XADD: " + serverError));
+				error = std::make_exception_ptr(TransportException("redis " + _connection->endpoint() + " refused XADD: " + serverError));
 			}
 		}
 		else if (!replicated.empty())

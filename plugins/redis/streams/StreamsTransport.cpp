@@ -6,6 +6,7 @@
 #include "StreamPublisher.h"
 #include "StreamsMetrics.h"
 #include "RedisTransportSocket.h"
+#include "SentinelLocator.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Metrics.h"
 
@@ -38,7 +39,7 @@ bool StreamsTransport::isInProcess() const
 
 void StreamsTransport::start(const TransportContext& context)
 {
-	const RedisSettings redis = RedisSettings::fromConfig(context.config);
+	RedisSettings redis = RedisSettings::fromConfig(context.config);
 	const StreamsSettings streams = StreamsSettings::fromConfig(context.config);
 	// Before the lock: a TLS factory reads its CA, certificate and key files.
 	const RedisSocketFactory socketFactory = RedisTransportSocket::choose(redis, context.env, _socketFactory,
@@ -47,6 +48,7 @@ void StreamsTransport::start(const TransportContext& context)
 	if (_started)
 		throw TransportException("redis-streams transport already started");
 	_started = true;
+	_locator = RedisTransportSocket::follow(redis, socketFactory, context.logger);
 	StreamsMetrics::describe(context.metrics);
 	context.logger.information("redis-streams transport: " + RedisTransportSocket::describe(redis)
 		+ ", consumer " + streams.consumer
@@ -62,6 +64,7 @@ void StreamsTransport::start(const TransportContext& context)
 
 void StreamsTransport::stop()
 {
+	std::shared_ptr<SentinelLocator> locator;
 	std::shared_ptr<StreamPublisher> publisher;
 	std::shared_ptr<StreamConsumer> consumer;
 	{
@@ -69,12 +72,15 @@ void StreamsTransport::stop()
 		_stopped = true;
 		publisher = _publisher;
 		consumer = _consumer;
+		locator = _locator;
 	}
-	// Outside the lock: both join threads.
+	// Outside the lock: all three join threads.
 	if (consumer)
 		consumer->stop();
 	if (publisher)
 		publisher->stop();
+	if (locator)
+		locator->stop();
 }
 
 std::shared_ptr<StreamPublisher> StreamsTransport::publisher() const
@@ -131,6 +137,7 @@ void StreamsTransport::unsubscribe(std::uint64_t id)
 
 TransportHealth StreamsTransport::health()
 {
+	std::shared_ptr<SentinelLocator> locator;
 	std::shared_ptr<StreamPublisher> publisher;
 	std::shared_ptr<StreamConsumer> consumer;
 	{
@@ -141,14 +148,13 @@ TransportHealth StreamsTransport::health()
 			return {false, "redis-streams transport is stopped"};
 		publisher = _publisher;
 		consumer = _consumer;
+		locator = _locator;
 	}
 	TransportHealth published = publisher->health();
-	if (!published.ready)
-		return published;
 	TransportHealth consumed = consumer->health();
-	if (!consumed.ready)
-		return consumed;
-	return {true, published.reason + "; " + consumed.reason};
+	TransportHealth health = !published.ready ? published : !consumed.ready ? consumed
+		: TransportHealth{true, published.reason + "; " + consumed.reason};
+	return RedisTransportSocket::withTopology(health, locator);
 }
 
 std::string StreamsTransport::consumerName() const

@@ -15,6 +15,8 @@
 
 namespace eventbus {
 
+class SentinelLocator;
+
 class StreamPublisher;
 class StreamConsumer;
 
@@ -58,6 +60,7 @@ private:
 
 	RedisSocketFactory _socketFactory;
 	mutable std::mutex _mutex;
+	std::shared_ptr<SentinelLocator> _locator; ///< Sentinel mode only
 	std::shared_ptr<StreamPublisher> _publisher;
 	std::shared_ptr<StreamConsumer> _consumer;
 	bool _started = false;

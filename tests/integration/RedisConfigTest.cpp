@@ -219,6 +219,9 @@ public:
 			{"database 0 only", {{{"eventbus.redis.url", "redis://127.0.0.1:7000/3"}, {"eventbus.redis.cluster.nodes", "127.0.0.1:7000"}}}},
 			{"eventbus.redis.sentinel.password", {{{"eventbus.redis.sentinel.nodes", "127.0.0.1:26379"},
 				{"eventbus.redis.sentinel.master", "m"}, {"eventbus.redis.sentinel.user", "u"}}}}};
+		// A cluster is refused at start, never served as one server.
+		const std::string cluster = configError({{"eventbus.redis.cluster.nodes", "127.0.0.1:7000"}});
+		CPPUNIT_ASSERT_MESSAGE(cluster, contains(cluster, "eventbus.redis.cluster.nodes") && contains(cluster, "not supported"));
 		for (const auto& [expected, cases] : refusals)
 		{
 			for (const auto& overrides : cases)

@@ -71,6 +71,12 @@ std::string RedisTransportSocket::describe(const RedisSettings& settings)
 RedisSocketFactory RedisTransportSocket::choose(const RedisSettings& settings, const std::string& env,
 	RedisSocketFactory given, Poco::Logger& logger, const std::string& transport)
 {
+	if (settings.topology.kind == RedisTopologyKind::Cluster)
+	{
+		// Refused rather than quietly talking to the URL's host as one server.
+		throw ConfigException(std::string(RedisTopologySettings::ClusterNodesKey)
+			+ ": Redis Cluster is not supported by this version of the plugin yet (standalone and Sentinel are); remove the key");
+	}
 	const RedisEndpoint& endpoint = settings.endpoint;
 	const bool production = env == "production";
 	if (endpoint.tls && !settings.tls.verify && production)

@@ -22,7 +22,8 @@ struct RedisTransportSocket
 	/// verify=false elsewhere and about plain redis:// to a host other than
 	/// loopback in production. Returns `given` when set (tests), else TLS for
 	/// rediss:// (loading the CA file, certificate and key now: a bad file
-	/// fails start()) or plain TCP for redis://.
+	/// fails start()) or plain TCP for redis://. Throws ConfigException for a
+	/// Redis Cluster (eventbus.redis.cluster.nodes): not supported yet.
 	static RedisSocketFactory choose(const RedisSettings& settings, const std::string& env,
 		RedisSocketFactory given, Poco::Logger& logger, const std::string& transport);
 

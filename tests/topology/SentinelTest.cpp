@@ -187,6 +187,27 @@ private:
 	std::thread _thread;
 };
 
+/// A subscribing and a publishing Pub/Sub bus through the sentinels, both
+/// ready, the subscription established on the current master.
+struct PubSubPair
+{
+	std::unique_ptr<EventBus> subscriber = sentinelBus("redis");
+	std::unique_ptr<EventBus> publisher = sentinelBus("redis");
+	std::unique_ptr<GapCounter> gaps{new GapCounter(*subscriber)};
+	Tally tally;
+	unsigned short master = 0;
+
+	PubSubPair()
+	{
+		subscriber->subscribe(Topic, tally.handler(), TenantScope::tenant("acme"));
+		CPPUNIT_ASSERT(waitUntil([&]() { return subscriber->health().ready && publisher->health().ready; },
+			std::chrono::milliseconds(10000)));
+		master = deployment().masterPort();
+		CPPUNIT_ASSERT(waitUntil([&]() { return deployment().master().subscribers("c2pro.production.acme." + Topic) >= 1; },
+			std::chrono::milliseconds(5000)));
+	}
+};
+
 } // namespace
 
 class SentinelTest : public CppUnit::TestFixture
@@ -251,16 +272,11 @@ public:
 
 	void testPubSubFollowsAKilledMasterAndSignalsTheGap()
 	{
-		auto subscriber = sentinelBus("redis");
-		auto publisher = sentinelBus("redis");
-		GapCounter gaps(*subscriber);
-		Tally tally;
-		subscriber->subscribe(Topic, tally.handler(), TenantScope::tenant("acme"));
-		CPPUNIT_ASSERT(waitUntil([&]() { return subscriber->health().ready && publisher->health().ready; },
-			std::chrono::milliseconds(10000)));
-		const unsigned short oldMaster = deployment().masterPort();
-		CPPUNIT_ASSERT(waitUntil([&]() { return deployment().master().subscribers("c2pro.production.acme." + Topic) >= 1; },
-			std::chrono::milliseconds(5000)));
+		PubSubPair pair;
+		auto& publisher = pair.publisher;
+		GapCounter& gaps = *pair.gaps;
+		Tally& tally = pair.tally;
+		const unsigned short oldMaster = pair.master;
 
 		SteadyPublisher steady(*publisher);
 		CPPUNIT_ASSERT(waitUntil([&]() { return steady.confirmedCount() >= 100; }, std::chrono::milliseconds(10000)));
@@ -304,16 +320,11 @@ public:
 
 	void testPubSubFollowsSentinelFailoverWithoutRestart()
 	{
-		auto subscriber = sentinelBus("redis");
-		auto publisher = sentinelBus("redis");
-		GapCounter gaps(*subscriber);
-		Tally tally;
-		subscriber->subscribe(Topic, tally.handler(), TenantScope::tenant("acme"));
-		CPPUNIT_ASSERT(waitUntil([&]() { return subscriber->health().ready && publisher->health().ready; },
-			std::chrono::milliseconds(10000)));
-		const unsigned short oldMaster = deployment().masterPort();
-		CPPUNIT_ASSERT(waitUntil([&]() { return deployment().master().subscribers("c2pro.production.acme." + Topic) >= 1; },
-			std::chrono::milliseconds(5000)));
+		PubSubPair pair;
+		auto& publisher = pair.publisher;
+		GapCounter& gaps = *pair.gaps;
+		Tally& tally = pair.tally;
+		const unsigned short oldMaster = pair.master;
 		const auto started = Clock::now();
 		const RedisValue accepted = deployment().sentinel({"SENTINEL", "FAILOVER", deployment().masterName()});
 		CPPUNIT_ASSERT_EQUAL(std::string("OK"), accepted.str);

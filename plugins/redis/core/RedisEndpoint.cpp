@@ -5,6 +5,7 @@
 // in a message (it may hold a password).
 //
 #include "RedisEndpoint.h"
+#include "RedisTopology.h"
 #include "eventbus/Exceptions.h"
 #include <Poco/Exception.h>
 #include <Poco/NumberParser.h>
@@ -21,9 +22,7 @@ const char* const UrlForm = "expected redis://[user:password@]host:port[/db] or 
 
 std::string RedisEndpoint::describe() const
 {
-	if (host.find(':') != std::string::npos)
-		return "[" + host + "]:" + std::to_string(port);
-	return host + ":" + std::to_string(port);
+	return RedisNodeAddress{host, port}.describe();
 }
 
 RedisEndpoint RedisEndpoint::parse(const std::string& url, const std::string& key)

@@ -6,6 +6,7 @@
 //
 #include "BenchOptions.h"
 #include "BusRuns.h"
+#include "PocoRedisBaselines.h"
 #include "RawBaselines.h"
 #include "RawRedis.h"
 #include "RedisServer.h"
@@ -134,8 +135,14 @@ int main(int argc, char** argv)
 	specs.push_back({makeRow("redis-sync", std::string("EventBus::publish over redis, full chain, each PUBLISH confirmed") + (options.signAll ? ", signed" : ""),
 		"raw-sync", Target::ThroughputAtLeast, 0.90),
 		true, [&](std::size_t n) { return bus.publishSync(*redisConfig(false), n); }});
+	specs.push_back({makeRow("poco-redis-sync", "Poco::Redis::Client::execute(PUBLISH) loop on one connection, the bus's envelope bytes: what a Poco user writes by hand",
+		"raw-sync"),
+		true, [&](std::size_t n) { return PocoRedisBaselines::publishSync(address, redisChannel, publishWire, n); }});
 	specs.push_back({makeRow("raw-pipelined", "hiredis redisAppendCommand x batch, then redisGetReply x batch, one connection"),
 		true, [&](std::size_t n) { return raw->publishPipelined(redisChannel, publishWire, n, options.batch); }});
+	specs.push_back({makeRow("poco-redis-pipelined", "Poco::Redis::Client::sendCommands with batch PUBLISHes per call, one connection",
+		"raw-pipelined"),
+		true, [&](std::size_t n) { return PocoRedisBaselines::publishPipelined(address, redisChannel, publishWire, n, options.batch); }});
 	specs.push_back({makeRow("redis-async", std::string("EventBus::publishAsync over redis, full chain, every future collected") + (options.signAll ? ", signed" : ""),
 		"raw-pipelined", Target::ThroughputAtLeast, 0.80),
 		true, [&](std::size_t n) { return bus.publishAsync(*redisConfig(false), n, asyncWindow); }});

@@ -153,7 +153,7 @@ bool RedisPublisher::connectLocked(std::unique_lock<std::mutex>& lock)
 		return false;
 	}
 	if (_outageLogged)
-		_logger.information("redis publisher: connected to " + _settings.endpoint.describe());
+		_logger.information("redis publisher: connected to " + connection->endpoint());
 	// The backoff is reset by the first command that succeeds, not here: a
 	// server that accepts connections and then fails must not be hammered.
 	_connection = std::move(connection);

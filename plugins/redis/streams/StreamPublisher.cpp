@@ -281,10 +281,12 @@ bool StreamPublisher::connect()
 		_outageLogged = true;
 		return false;
 	}
-	_connection = std::move(connection);
 	std::lock_guard<std::mutex> lock(_mutex);
+	// The node it reached: the URL's, or the master the sentinels named.
+	_connectedTo = connection->endpoint();
+	_connection = std::move(connection);
 	if (_outageLogged)
-		_logger.information("redis-streams publisher: connected to " + _redis.endpoint.describe());
+		_logger.information("redis-streams publisher: connected to " + _connectedTo);
 	_connected = true;
 	_denied = false;
 	_lastError.clear();
@@ -317,7 +319,7 @@ TransportHealth StreamPublisher::health() const
 		return {false, "redis-streams transport is stopped"};
 	if (!_connected)
 		return {false, _lastError.empty() ? "redis " + _redis.endpoint.describe() + " not connected yet" : _lastError};
-	return {true, "redis " + _redis.endpoint.describe() + " connected"};
+	return {true, "redis " + _connectedTo + " connected"};
 }
 
 } // namespace eventbus

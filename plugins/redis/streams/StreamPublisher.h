@@ -113,6 +113,7 @@ private:
 	mutable std::mutex _mutex;
 	std::condition_variable _wake;
 	bool _connected = false;
+	std::string _connectedTo; ///< host:port of the connection, once connected
 	bool _denied = false;            // the last failure was WRONGPASS / NOPERM at login
 	std::string _lastError;
 	Clock::time_point _nextAttempt{};

@@ -7,6 +7,8 @@
 //
 #include "ClusterRedirect.h"
 #include "ClusterSlot.h"
+#include "ClusterSlotMap.h"
+#include <hiredis/read.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <set>
 #include <string>
@@ -24,6 +26,7 @@ class ClusterSlotTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testMovedIsParsed);
 	CPPUNIT_TEST(testAskIsParsed);
 	CPPUNIT_TEST(testOtherErrorsAreNoRedirect);
+	CPPUNIT_TEST(testSlotMapFromClusterSlots);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -104,6 +107,33 @@ public:
 		         "ASK 1 127.0.0.1", "ASK 1 127.0.0.1:0", "MOVED 1 127.0.0.1:70000", "MOVED 1", "TRYAGAIN",
 		         "CLUSTERDOWN The cluster is down", ""})
 			CPPUNIT_ASSERT_MESSAGE(text, ClusterRedirect::parse(text).kind == ClusterRedirect::Kind::None);
+	}
+
+	void testSlotMapFromClusterSlots()
+	{
+		// Two ranges on two masters (one announcing no host), slots 100..16383 uncovered.
+		const std::string resp = "*2\r\n"
+		                         "*4\r\n:0\r\n:49\r\n*3\r\n$9\r\n127.0.0.1\r\n:7000\r\n$2\r\nid\r\n"
+		                         "*3\r\n$9\r\n127.0.0.1\r\n:7003\r\n$2\r\nr1\r\n"
+		                         "*3\r\n:50\r\n:99\r\n*3\r\n$0\r\n\r\n:7001\r\n$2\r\ni2\r\n";
+		redisReader* reader = redisReaderCreate();
+		CPPUNIT_ASSERT_EQUAL(REDIS_OK, redisReaderFeed(reader, resp.data(), resp.size()));
+		void* raw = nullptr;
+		CPPUNIT_ASSERT_EQUAL(REDIS_OK, redisReaderGetReply(reader, &raw));
+		redisReaderFree(reader);
+		CPPUNIT_ASSERT(raw != nullptr);
+		const ClusterSlotMap map = ClusterSlotMap::fromSlotsReply(*static_cast<redisReply*>(raw), "10.1.1.1");
+		freeReplyObject(raw);
+		CPPUNIT_ASSERT_EQUAL(100u, map.coveredSlots());
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), map.masters().size());
+		CPPUNIT_ASSERT_EQUAL(7000, static_cast<int>(map.ownerOf(49)->port));
+		CPPUNIT_ASSERT_EQUAL(std::string("10.1.1.1"), map.ownerOf(50)->host);
+		CPPUNIT_ASSERT_EQUAL(7001, static_cast<int>(map.ownerOf(99)->port));
+		CPPUNIT_ASSERT(map.ownerOf(100) == nullptr);
+		ClusterSlotMap moved = map;
+		moved.assign(100, *map.ownerOf(0));
+		CPPUNIT_ASSERT_EQUAL(101u, moved.coveredSlots());
+		CPPUNIT_ASSERT_EQUAL(7000, static_cast<int>(moved.ownerOf(100)->port));
 	}
 };
 

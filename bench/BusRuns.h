@@ -28,6 +28,11 @@ public:
 	/// is not in-process, like redis): the bus's own cost per publish.
 	Measurement publishDiscarded(const Poco::Util::AbstractConfiguration& config, std::size_t events) const;
 
+	/// `events` x the callback form of publishAsync() (no future), at most
+	/// `window` outstanding, every completion counted.
+	Measurement publishAsyncCallback(const Poco::Util::AbstractConfiguration& config, std::size_t events,
+		std::size_t window) const;
+
 	/// `events` x publishAsync(), at most `window` futures outstanding, every
 	/// future collected. No subscriber.
 	Measurement publishAsync(const Poco::Util::AbstractConfiguration& config, std::size_t events,

@@ -146,6 +146,9 @@ int main(int argc, char** argv)
 	specs.push_back({makeRow("redis-async", std::string("EventBus::publishAsync over redis, full chain, every future collected") + (options.signAll ? ", signed" : ""),
 		"raw-pipelined", Target::ThroughputAtLeast, 0.80),
 		true, [&](std::size_t n) { return bus.publishAsync(*redisConfig(false), n, asyncWindow); }});
+	specs.push_back({makeRow("redis-async-callback", "the callback form of EventBus::publishAsync over redis (no future per event), full chain",
+		"raw-pipelined", Target::ThroughputAtLeast, 0.80),
+		true, [&](std::size_t n) { return bus.publishAsyncCallback(*redisConfig(false), n, asyncWindow); }});
 	specs.push_back({makeRow("raw-e2e", "hiredis PUBLISH pipelined x batch on one connection -> a SUBSCRIBEd hiredis reader thread in this process, counting what arrives"),
 		true, [&](std::size_t n) { return RawBaselines::redisEndToEnd(address, redisChannel, signedWire, n, options.batch, maxInFlight); }});
 	specs.push_back({makeRow("redis-e2e", "publishAsync -> handler in this process over redis: signed, decoded, verified, full chain both ways",

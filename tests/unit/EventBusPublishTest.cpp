@@ -49,6 +49,7 @@ class EventBusPublishTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testPublishAsyncRefusesInvalidInputBeforeSending);
 	CPPUNIT_TEST(testPublishAsyncTransportErrorIsInTheFuture);
 	CPPUNIT_TEST(testPublishAsyncKeepsOrderFromOneThread);
+	CPPUNIT_TEST(testPublishAsyncCallbackGetsReceiptOrError);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -382,6 +383,48 @@ public:
 		std::lock_guard<std::mutex> lock(mutex);
 		for (int i = 0; i < 200; ++i)
 			CPPUNIT_ASSERT_EQUAL(i, seen[i]);
+	}
+
+	void testPublishAsyncCallbackGetsReceiptOrError()
+	{
+		// The future-less form: the outcome comes to the callback, once.
+		Collector got;
+		auto bus = loopbackBus();
+		bus->subscribe(Topic, got.handler(), TenantScope::tenant("acme"));
+		std::mutex mutex;
+		std::vector<Receipt> receipts;
+		int errors = 0;
+		bus->publishAsync(Topic, payload("a", 1), "acme", [&](const Receipt& receipt, std::exception_ptr error) {
+			std::lock_guard<std::mutex> lock(mutex);
+			if (error) ++errors;
+			else receipts.push_back(receipt);
+		}, "cb-1");
+		CPPUNIT_ASSERT(waitUntil([&] { std::lock_guard<std::mutex> lock(mutex); return receipts.size() == 1; }));
+		CPPUNIT_ASSERT(got.waitFor(1));
+		{
+			std::lock_guard<std::mutex> lock(mutex);
+			CPPUNIT_ASSERT_EQUAL(0, errors);
+			CPPUNIT_ASSERT_EQUAL(std::string("cb-1"), receipts[0].correlationId);
+			CPPUNIT_ASSERT_EQUAL(got.at(0).id, receipts[0].messageId);
+		}
+
+		auto spy = std::make_shared<SpyTransport>();
+		auto failing = spyBus(spy);
+		spy->failWith = 1;
+		std::atomic<int> failed{0};
+		std::string failedId = "unset";
+		failing->publishAsync(Topic, std::string("{\"a\":1}"), "acme", [&](const Receipt& receipt, std::exception_ptr error) {
+			failedId = receipt.messageId;
+			if (error) ++failed;
+		});
+		CPPUNIT_ASSERT(waitUntil([&] { return failed.load() == 1; }));
+		CPPUNIT_ASSERT(failedId.empty());
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), failing->metrics().counterValue(Metrics::PublishFailed));
+		// Invalid input throws here, and the callback is not called.
+		bool called = false;
+		refusedNaming("tenantId", [&] { failing->publishAsync(Topic, payload("a", 1), "ac.me",
+			[&](const Receipt&, std::exception_ptr) { called = true; }); });
+		CPPUNIT_ASSERT(!called);
 	}
 };
 

@@ -91,6 +91,21 @@ public:
 	std::future<Receipt> publishAsync(const std::string& topic, const std::string& payloadJson,
 		const std::string& tenantId, const std::string& correlationId = "");
 
+	/// Called once per publishAsync with the receipt, or with the transport's
+	/// error (and an empty receipt). It runs on the transport's thread (or
+	/// the caller's, for an in-process transport): keep it short, never block
+	/// in it on the bus.
+	using PublishDone = std::function<void(const Receipt& receipt, std::exception_ptr error)>;
+
+	/// The same without a future: `done` gets the outcome, so a caller
+	/// pipelining many events pays no promise and no wake-up per event.
+	/// Invalid input and a full buffer throw here, as above, and then `done`
+	/// is not called.
+	void publishAsync(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
+		const std::string& tenantId, PublishDone done, const std::string& correlationId = "");
+	void publishAsync(const std::string& topic, const std::string& payloadJson,
+		const std::string& tenantId, PublishDone done, const std::string& correlationId = "");
+
 	/// Subscribes the handler to the topic within the scope. A cross-tenant
 	/// scope is refused (PolicyException naming eventbus.security.allowCrossTenant)
 	/// unless allowed. Returns a token > 0.

@@ -193,18 +193,42 @@ std::future<Receipt> EventBus::publishAsync(const std::string& topic, const std:
 std::future<Receipt> EventBus::publishAsync(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
 	const std::string& tenantId, const std::string& correlationId)
 {
-	std::shared_ptr<PendingPublish> pending = prepare(topic, payload, tenantId, PublishOptions{correlationId, std::string()});
 	auto promise = std::make_shared<std::promise<Receipt>>();
 	std::future<Receipt> future = promise->get_future();
+	publishAsync(topic, payload, tenantId, [promise](const Receipt& receipt, std::exception_ptr error) {
+		if (error) promise->set_exception(error);
+		else promise->set_value(receipt);
+	}, correlationId);
+	return future;
+}
+
+void EventBus::publishAsync(const std::string& topic, const std::string& payloadJson,
+	const std::string& tenantId, PublishDone done, const std::string& correlationId)
+{
+	Names::validateTopic(topic);
+	Names::validateTenant(tenantId);
+	publishAsync(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId, std::move(done), correlationId);
+}
+
+void EventBus::publishAsync(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
+	const std::string& tenantId, PublishDone done, const std::string& correlationId)
+{
+	std::shared_ptr<PendingPublish> pending = prepare(topic, payload, tenantId, PublishOptions{correlationId, std::string()});
 	// The bus outlives every completion: close() stops the transport, which
 	// completes or fails what it still holds before it returns.
 	EventBus* self = this;
 	try
 	{
-		_impl->transport->publishAsync(pending->message, [self, pending, promise](std::exception_ptr error) {
+		_impl->transport->publishAsync(pending->message, [self, pending, done](std::exception_ptr error) {
 			self->complete(*pending, error);
-			if (error) promise->set_exception(error);
-			else promise->set_value(pending->receipt());
+			// A throwing callback must not take the transport's thread down.
+			try
+			{
+				done(error ? Receipt() : pending->receipt(), error);
+			}
+			catch (...)
+			{
+			}
 		});
 	}
 	catch (...)
@@ -213,7 +237,6 @@ std::future<Receipt> EventBus::publishAsync(const std::string& topic, const Poco
 		complete(*pending, std::current_exception());
 		throw;
 	}
-	return future;
 }
 
 } // namespace eventbus

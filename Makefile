@@ -12,6 +12,9 @@ CTEST_ARGS ?=
 # Suites run side by side: each starts its own servers on free ports, and
 # most of their time is spent waiting on them.
 CTEST_JOBS ?= $(JOBS)
+# Under a sanitizer every thread runs several times slower: one suite at a
+# time there, so the suites' deadlines keep their margin.
+SANITIZER_CTEST_JOBS ?= 1
 # The sanitizer trees: no bench (nothing there runs it) and line tables only
 # (-g1: a sanitizer's stack trace still names file and line), which keeps
 # their build a good part shorter on a fresh machine.
@@ -59,12 +62,12 @@ test-unit: build
 test-asan: deps
 	$(call configure_and_build,$(BUILD)-asan,-DEVENTBUS_SANITIZE=address $(SANITIZER_TREE))
 	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -j$(CTEST_JOBS) $(CTEST_ARGS)
+	  ctest --output-on-failure -j$(SANITIZER_CTEST_JOBS) $(CTEST_ARGS)
 
 test-tsan: deps
 	$(call configure_and_build,$(BUILD)-tsan,-DEVENTBUS_SANITIZE=thread $(SANITIZER_TREE))
 	cd $(BUILD)-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
-	  ctest --output-on-failure -j$(CTEST_JOBS) $(CTEST_ARGS)
+	  ctest --output-on-failure -j$(SANITIZER_CTEST_JOBS) $(CTEST_ARGS)
 
 # libFuzzer (clang) on each target for FUZZ_SECONDS, starting from the
 # committed corpus; a crash fails the run and leaves its input in

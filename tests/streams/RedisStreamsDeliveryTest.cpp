@@ -159,6 +159,10 @@ public:
 		CPPUNIT_ASSERT(!contains(fields.at("error"), "abc123secret"));
 		CPPUNIT_ASSERT_EQUAL(original.at(0).second.at("e"), fields.at("e"));
 		CPPUNIT_ASSERT(contains(fields.at("e"), receipt.messageId));
+		// Counted once the delivery thread has read the replies, which may be
+		// after the server shows the entry settled: awaited, not assumed.
+		CPPUNIT_ASSERT(waitUntil([&]() {
+			return subscriber->metrics().counterValue("eventbus_streams_dead_lettered_total") == 1; }));
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), subscriber->metrics().counterValue("eventbus_streams_dead_lettered_total"));
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), subscriber->metrics().counterValue("eventbus_streams_redelivered_total"));
 	}

@@ -67,7 +67,10 @@ public:
 			return contains(_server->command({"INFO", "replication"}).str, "connected_slaves:1")
 				&& contains(replica.command({"INFO", "replication"}).str, "master_link_status:up");
 		}, std::chrono::seconds(10)));
-		auto one = bus({{"eventbus.redis.streams.waitReplicas", "1"}, {"eventbus.redis.streams.waitTimeoutMs", "500"}});
+		// WAIT returns as soon as the replica acknowledges: a generous bound
+		// only matters on a loaded machine (suites run side by side).
+		auto one = bus({{"eventbus.redis.streams.waitReplicas", "1"}, {"eventbus.redis.streams.waitTimeoutMs", "3000"},
+			{"eventbus.redis.commandTimeoutMs", "5000"}});
 		one->publish(Topic, wireOf(1), "acme");
 		CPPUNIT_ASSERT(waitUntil([&]() { return streamLength(replica, Channel) == 1; }));
 

@@ -260,7 +260,7 @@ ReplyPtr RedisConnection::takeBuffered()
 	if (raw != nullptr)
 	{
 		const redisReply* reply = static_cast<const redisReply*>(raw);
-		if (_locator && reply->type == REDIS_REPLY_ERROR && reply->len >= 8 && std::string(reply->str, 8) == "READONLY")
+		if (_locator && reply->type == REDIS_REPLY_ERROR && isReadOnlyError(text(*reply)))
 		{
 			// A demoted master (now a replica) refuses writes: drop it, the
 			// owner reconnects to the current master.

@@ -168,6 +168,11 @@ bool isPermissionError(const std::string& serverError)
 	return classifyReply(serverError, ReplyStage::Command) == RedisFailure::Permission;
 }
 
+bool isReadOnlyError(const std::string& serverError)
+{
+	return serverError.compare(0, 9, "READONLY ") == 0 || serverError == "READONLY";
+}
+
 std::string accessDeniedMessage(const std::string& endpoint, const std::string& user,
 	const std::string& operation, const std::string& channel, const std::string& serverError)
 {

@@ -77,6 +77,10 @@ std::string outcomeUnknownMessage(const std::string& cause, const std::string& o
 /// user may not run a command or use a channel.
 bool isPermissionError(const std::string& serverError);
 
+/// True for "READONLY ...", the refusal of a write by a replica: on
+/// Sentinel, a demoted master.
+bool isReadOnlyError(const std::string& serverError);
+
 /// The message of the AccessDeniedException for a NOPERM reply to `operation`
 /// (PUBLISH, SUBSCRIBE, PSUBSCRIBE) on `channel`: names the endpoint, the ACL
 /// user ("default" when the URL has none), the channel and the tenant it

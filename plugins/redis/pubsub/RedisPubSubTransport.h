@@ -14,10 +14,9 @@
 
 namespace eventbus {
 
-class SentinelLocator;
-
 class RedisPublisher;
 class RedisSubscriber;
+class SentinelLocator;
 
 /// Publishes with PUBLISH on one connection and subscribes on a dedicated
 /// one read by its own thread. Configured by the eventbus.redis.* keys (see

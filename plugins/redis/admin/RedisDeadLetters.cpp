@@ -2,6 +2,7 @@
 // RedisDeadLetters.cpp
 //
 #include "RedisDeadLetters.h"
+#include "RedisTransportSocket.h"
 #include "RedisError.h"
 #include "TlsRedisSocket.h"
 #include "eventbus/BusSettings.h"
@@ -56,6 +57,7 @@ RedisDeadLetters::~RedisDeadLetters()
 void RedisDeadLetters::configure(const Poco::Util::AbstractConfiguration& config)
 {
 	_redis = RedisSettings::fromConfig(config);
+	RedisTransportSocket::refuseCluster(_redis, "the dead-letter commands (dlq)");
 	const BusSettings bus = BusSettings::fromConfig(config);
 	_env = bus.env;
 	_prefix = bus.prefix;

@@ -5,6 +5,7 @@
 //
 #include "RedisTenantAccess.h"
 #include "RedisConnection.h"
+#include "RedisTransportSocket.h"
 #include "RedisError.h"
 #include "RedisSettings.h"
 #include "TlsRedisSocket.h"
@@ -59,6 +60,8 @@ AppliedCommands RedisTenantAccess::apply(const Poco::Util::AbstractConfiguration
 	const std::vector<ServerCommand>& commands, const std::string& verb) const
 {
 	const RedisSettings settings = RedisSettings::fromConfig(config);
+	// ACL users live on each node of a cluster: one node's ACL SETUSER would not do.
+	RedisTransportSocket::refuseCluster(settings, "tenant access (ACL users)");
 	AppliedCommands applied;
 	applied.server = "redis " + settings.endpoint.describe();
 	const std::string user = settings.endpoint.user.empty() ? "default" : settings.endpoint.user;

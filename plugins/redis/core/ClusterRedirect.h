@@ -10,6 +10,7 @@
 #pragma once
 
 #include "RedisTopology.h"
+#include "eventbus/Exceptions.h"
 #include <string>
 
 namespace eventbus {
@@ -32,6 +33,23 @@ struct ClusterRedirect
 	/// An empty host (a node announcing no address) is kept empty: the caller
 	/// uses the host it reached the replying node on.
 	static ClusterRedirect parse(const std::string& errorText);
+};
+
+/// Thrown by a per-node publisher or subscriber of a cluster when the node
+/// answered MOVED or ASK: the cluster router re-routes and retries.
+class ClusterRedirectedError : public TransportException
+{
+public:
+	ClusterRedirectedError(const std::string& message, const ClusterRedirect& redirect)
+		: TransportException(message), _redirect(redirect)
+	{
+	}
+	const ClusterRedirect& redirect() const { return _redirect; }
+	Poco::Exception* clone() const override { return new ClusterRedirectedError(*this); }
+	void rethrow() const override { throw *this; }
+
+private:
+	ClusterRedirect _redirect;
 };
 
 } // namespace eventbus

@@ -13,6 +13,8 @@ namespace {
 const std::string PublishWord = RedisCommands::Publish;
 const std::string SubscribeWord = RedisCommands::Subscribe;
 const std::string PSubscribeWord = RedisCommands::PSubscribe;
+const std::string SPublishWord = RedisCommands::SPublish;
+const std::string SSubscribeWord = RedisCommands::SSubscribe;
 
 } // namespace
 
@@ -40,24 +42,24 @@ Command RedisCommands::publish(const std::string& channel, const std::string& pa
 	return {PublishWord, channel, payload};
 }
 
-Command RedisCommands::subscribe(const std::string& name, bool pattern)
+Command RedisCommands::subscribe(const std::string& name, bool pattern, bool sharded)
 {
-	return {pattern ? PSubscribeWord : SubscribeWord, name};
+	return {subscribeWord(pattern, sharded), name};
 }
 
-Command RedisCommands::unsubscribe(const std::string& name, bool pattern)
+Command RedisCommands::unsubscribe(const std::string& name, bool pattern, bool sharded)
 {
-	return {pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", name};
+	return {sharded ? "SUNSUBSCRIBE" : pattern ? "PUNSUBSCRIBE" : "UNSUBSCRIBE", name};
 }
 
-void RedisCommands::appendPublish(std::string& out, const std::string& channel, const std::string& payload)
+void RedisCommands::appendPublish(std::string& out, const std::string& channel, const std::string& payload, bool sharded)
 {
-	RedisConnection::append(out, {&PublishWord, &channel, &payload});
+	RedisConnection::append(out, {sharded ? &SPublishWord : &PublishWord, &channel, &payload});
 }
 
-void RedisCommands::appendSubscribe(std::string& out, const std::string& name, bool pattern)
+void RedisCommands::appendSubscribe(std::string& out, const std::string& name, bool pattern, bool sharded)
 {
-	RedisConnection::append(out, {pattern ? &PSubscribeWord : &SubscribeWord, &name});
+	RedisConnection::append(out, {sharded ? &SSubscribeWord : pattern ? &PSubscribeWord : &SubscribeWord, &name});
 }
 
 } // namespace eventbus

@@ -23,6 +23,8 @@ public:
 	static constexpr const char* Publish = "PUBLISH";
 	static constexpr const char* Subscribe = "SUBSCRIBE";
 	static constexpr const char* PSubscribe = "PSUBSCRIBE";
+	static constexpr const char* SPublish = "SPUBLISH";     ///< sharded Pub/Sub (Redis 7, a cluster)
+	static constexpr const char* SSubscribe = "SSUBSCRIBE";
 
 	/// AUTH [user] password (no user: the default user).
 	static Command auth(const std::string& user, const std::string& password);
@@ -32,18 +34,25 @@ public:
 	static Command ping();
 	/// PUBLISH channel payload.
 	static Command publish(const std::string& channel, const std::string& payload);
-	/// SUBSCRIBE channel, or PSUBSCRIBE pattern.
-	static Command subscribe(const std::string& name, bool pattern);
-	/// UNSUBSCRIBE channel, or PUNSUBSCRIBE pattern.
-	static Command unsubscribe(const std::string& name, bool pattern);
+	/// SUBSCRIBE channel, or PSUBSCRIBE pattern; SSUBSCRIBE channel when `sharded`.
+	static Command subscribe(const std::string& name, bool pattern, bool sharded = false);
+	/// UNSUBSCRIBE channel, or PUNSUBSCRIBE pattern; SUNSUBSCRIBE channel when `sharded`.
+	static Command unsubscribe(const std::string& name, bool pattern, bool sharded = false);
 
-	/// Appends PUBLISH channel payload in RESP form to `out`.
-	static void appendPublish(std::string& out, const std::string& channel, const std::string& payload);
-	/// Appends SUBSCRIBE channel (PSUBSCRIBE pattern) in RESP form to `out`.
-	static void appendSubscribe(std::string& out, const std::string& name, bool pattern);
+	/// Appends PUBLISH channel payload (SPUBLISH when `sharded`) in RESP form to `out`.
+	static void appendPublish(std::string& out, const std::string& channel, const std::string& payload,
+		bool sharded = false);
+	/// Appends SUBSCRIBE channel (PSUBSCRIBE pattern, SSUBSCRIBE channel when
+	/// `sharded`) in RESP form to `out`.
+	static void appendSubscribe(std::string& out, const std::string& name, bool pattern, bool sharded = false);
 
 	/// The command word of subscribe() ("SUBSCRIBE" or "PSUBSCRIBE"), for messages.
-	static const char* subscribeWord(bool pattern) { return pattern ? PSubscribe : Subscribe; }
+	static const char* subscribeWord(bool pattern, bool sharded = false)
+	{
+		return sharded ? SSubscribe : pattern ? PSubscribe : Subscribe;
+	}
+	/// "PUBLISH" or "SPUBLISH", for messages.
+	static const char* publishWord(bool sharded) { return sharded ? SPublish : Publish; }
 };
 
 } // namespace eventbus

@@ -30,6 +30,12 @@ public:
 	static constexpr const char* DroppedBufferDiscarded = "buffer-discarded"; ///< buffered at shutdown
 	/// Reason of eventbus_publish_failures_total for a buffered event the server refused.
 	static constexpr const char* FailedServerRefused = "server-refused";
+	/// Reason of eventbus_publish_failures_total for the classic-PUBLISH copy
+	/// a cluster sends for pattern subscribers (eventbus.redis.cluster.allTenants=mirror).
+	static constexpr const char* FailedClusterMirror = "cluster-mirror";
+	/// MOVED / ASK replies a cluster node sent, by command kind.
+	static constexpr const char* ClusterRedirects = "eventbus_cluster_redirects_total";
+	static constexpr const char* ClusterRedirectsHelp = "MOVED and ASK replies from Redis Cluster nodes, by operation.";
 
 	/// eventbus_acl_denied_total{transport="redis", operation=...} ("publish" or "subscribe"),
 	/// its help declared in the registry.
@@ -51,6 +57,12 @@ public:
 		return metrics.counter(Metrics::PublishFailed, {{"transport", Transport}, {"reason", reason}});
 	}
 
+	/// eventbus_cluster_redirects_total{transport="redis", operation=...}.
+	static Counter& clusterRedirects(Metrics& metrics, const char* operation)
+	{
+		metrics.describe(ClusterRedirects, ClusterRedirectsHelp);
+		return metrics.counter(ClusterRedirects, {{"transport", Transport}, {"operation", operation}});
+	}
 	/// eventbus_reconnects_total{transport="redis"}.
 	static Counter& reconnects(Metrics& metrics)
 	{

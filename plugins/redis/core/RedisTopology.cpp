@@ -6,6 +6,7 @@
 //
 #include "RedisTopology.h"
 #include "eventbus/Exceptions.h"
+#include "eventbus/SafeText.h"
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
 #include <Poco/StringTokenizer.h>
@@ -103,6 +104,17 @@ RedisTopologySettings RedisTopologySettings::fromConfig(const Poco::Util::Abstra
 		if (urlDb != 0)
 			throw ConfigException("eventbus.redis.url: database " + std::to_string(urlDb)
 				+ " with " + ClusterNodesKey + ": a Redis Cluster has database 0 only");
+		const std::string refresh = Poco::trim(config.getString(ClusterRefreshKey, "5000"));
+		unsigned refreshMs = 0;
+		if (!Poco::NumberParser::tryParseUnsigned(refresh, refreshMs) || refreshMs < 100 || refreshMs > 600000)
+			throw ConfigException(std::string(ClusterRefreshKey) + ": expected milliseconds from 100 to 600000, got '"
+				+ SafeText::escape(refresh) + "'");
+		topology.clusterRefreshMs = refreshMs;
+		const std::string allTenants = Poco::toLower(Poco::trim(config.getString(ClusterAllTenantsKey, "refuse")));
+		if (allTenants != "refuse" && allTenants != "mirror")
+			throw ConfigException(std::string(ClusterAllTenantsKey) + ": expected refuse or mirror, got '"
+				+ SafeText::escape(allTenants) + "'");
+		topology.clusterMirror = allTenants == "mirror";
 	}
 	return topology;
 }

@@ -45,6 +45,8 @@ struct RedisTopologySettings
 	static constexpr const char* SentinelUserKey = "eventbus.redis.sentinel.user";
 	static constexpr const char* SentinelPasswordKey = "eventbus.redis.sentinel.password";
 	static constexpr const char* ClusterNodesKey = "eventbus.redis.cluster.nodes";
+	static constexpr const char* ClusterRefreshKey = "eventbus.redis.cluster.refreshMs";
+	static constexpr const char* ClusterAllTenantsKey = "eventbus.redis.cluster.allTenants";
 
 	RedisTopologyKind kind = RedisTopologyKind::Standalone;
 	std::vector<RedisNodeAddress> sentinelNodes; ///< eventbus.redis.sentinel.nodes=host:port,...
@@ -52,6 +54,8 @@ struct RedisTopologySettings
 	std::string sentinelUser;                    ///< eventbus.redis.sentinel.user: AUTH on the sentinels (empty: password only)
 	std::string sentinelPassword;                ///< eventbus.redis.sentinel.password: empty: no AUTH on the sentinels
 	std::vector<RedisNodeAddress> clusterNodes;  ///< eventbus.redis.cluster.nodes=host:port,... (seeds)
+	unsigned clusterRefreshMs = 5000;            ///< eventbus.redis.cluster.refreshMs: slot map re-read (100..600000)
+	bool clusterMirror = false;                  ///< eventbus.redis.cluster.allTenants=mirror (else refuse): pattern subscriptions work
 
 	/// Reads the keys; throws ConfigException naming the key at fault (both
 	/// topologies set, nodes without a master name, an empty or malformed

@@ -57,6 +57,13 @@ std::string RedisTransportSocket::describe(const RedisSettings& settings)
 		where += topology.sentinelPassword.empty() ? "" : " (sentinel AUTH)";
 		where += ",";
 	}
+	if (topology.kind == RedisTopologyKind::Cluster)
+	{
+		where = "cluster seeds";
+		for (const auto& node : topology.clusterNodes)
+			where += " " + node.describe();
+		where += std::string(topology.clusterMirror ? " (allTenants=mirror)" : "") + ",";
+	}
 	std::string text = where + " db " + std::to_string(endpoint.db)
 		+ (endpoint.password.empty() ? "" : ", with AUTH");
 	if (endpoint.tls)
@@ -68,15 +75,19 @@ std::string RedisTransportSocket::describe(const RedisSettings& settings)
 	return text;
 }
 
+void RedisTransportSocket::refuseCluster(const RedisSettings& settings, const std::string& what)
+{
+	if (settings.topology.kind != RedisTopologyKind::Cluster)
+		return;
+	// Refused rather than quietly talking to the URL's host as one server.
+	throw ConfigException(std::string(RedisTopologySettings::ClusterNodesKey) + ": " + what
+		+ " does not run on a Redis Cluster in this version of the plugin (standalone and Sentinel do; "
+		"the `redis` Pub/Sub transport runs on a cluster)");
+}
+
 RedisSocketFactory RedisTransportSocket::choose(const RedisSettings& settings, const std::string& env,
 	RedisSocketFactory given, Poco::Logger& logger, const std::string& transport)
 {
-	if (settings.topology.kind == RedisTopologyKind::Cluster)
-	{
-		// Refused rather than quietly talking to the URL's host as one server.
-		throw ConfigException(std::string(RedisTopologySettings::ClusterNodesKey)
-			+ ": Redis Cluster is not supported by this version of the plugin yet (standalone and Sentinel are); remove the key");
-	}
 	const RedisEndpoint& endpoint = settings.endpoint;
 	const bool production = env == "production";
 	if (endpoint.tls && !settings.tls.verify && production)

@@ -22,10 +22,13 @@ struct RedisTransportSocket
 	/// verify=false elsewhere and about plain redis:// to a host other than
 	/// loopback in production. Returns `given` when set (tests), else TLS for
 	/// rediss:// (loading the CA file, certificate and key now: a bad file
-	/// fails start()) or plain TCP for redis://. Throws ConfigException for a
-	/// Redis Cluster (eventbus.redis.cluster.nodes): not supported yet.
+	/// fails start()) or plain TCP for redis://.
 	static RedisSocketFactory choose(const RedisSettings& settings, const std::string& env,
 		RedisSocketFactory given, Poco::Logger& logger, const std::string& transport);
+
+	/// Throws ConfigException naming eventbus.redis.cluster.nodes when it is
+	/// set: `what` (a transport or an admin command) has no cluster support.
+	static void refuseCluster(const RedisSettings& settings, const std::string& what);
 
 	/// "host:port db N, with AUTH, TLS (server name S, CA file F, client
 	/// certificate)": the connection as a start-up log line names it.

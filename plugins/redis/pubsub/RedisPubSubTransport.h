@@ -14,6 +14,9 @@
 
 namespace eventbus {
 
+class ClusterPublisher;
+class ClusterRouter;
+class ClusterSubscriber;
 class RedisPublisher;
 class RedisSubscriber;
 class SentinelLocator;
@@ -22,6 +25,8 @@ class SentinelLocator;
 /// one read by its own thread. Configured by the eventbus.redis.* keys (see
 /// docs/runbook.md). Pub/Sub keeps nothing: messages published while the
 /// subscriber is disconnected are lost, and the reconnect reports a gap.
+/// On a Redis Cluster (eventbus.redis.cluster.nodes) it uses sharded Pub/Sub:
+/// SPUBLISH and SSUBSCRIBE on the node owning each channel's slot.
 class RedisPubSubTransport : public Transport
 {
 public:
@@ -43,14 +48,16 @@ public:
 	TransportHealth health() override;
 
 private:
-	std::shared_ptr<RedisPublisher> publisher() const;
-	std::shared_ptr<RedisSubscriber> subscriber() const;
+	void checkRunningLocked() const;
 
 	RedisSocketFactory _socketFactory; // empty: chosen by the URL in start()
 	mutable std::mutex _mutex;
 	std::shared_ptr<SentinelLocator> _locator; ///< Sentinel mode only
 	std::shared_ptr<RedisPublisher> _publisher;
 	std::shared_ptr<RedisSubscriber> _subscriber;
+	std::shared_ptr<ClusterRouter> _router; ///< Cluster mode only, with the two below instead of the two above
+	std::shared_ptr<ClusterPublisher> _clusterPublisher;
+	std::shared_ptr<ClusterSubscriber> _clusterSubscriber;
 	bool _started = false;
 	bool _stopped = false;
 };

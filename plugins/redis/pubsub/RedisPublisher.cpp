@@ -32,9 +32,10 @@ struct QueuedResult
 
 
 RedisPublisher::RedisPublisher(const RedisSettings& settings, RedisSocketFactory socketFactory,
-	Metrics& metrics, Poco::Logger& logger)
+	Metrics& metrics, Poco::Logger& logger, bool sharded)
 	: _settings(settings)
 	, _socketFactory(std::move(socketFactory))
+	, _sharded(sharded)
 	, _logger(logger)
 	, _endpoint(settings.endpoint.describe())
 	, _bufferDiscarded(RedisMetrics::dropped(metrics, RedisMetrics::DroppedBufferDiscarded))
@@ -57,6 +58,12 @@ void RedisPublisher::start()
 	waitIdleLocked(lock);
 	connectLocked(lock);
 	_sender.start([this]() { sendLoop(); });
+}
+
+void RedisPublisher::onRedirect(RedirectHandler handler)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	_onRedirect = std::move(handler);
 }
 
 void RedisPublisher::stop()
@@ -209,7 +216,7 @@ void RedisPublisher::publishQueued(std::unique_lock<std::mutex>& lock, const std
 {
 	if (_settings.onOutage == OutagePolicy::Buffer)
 	{
-		enqueueLocked(Pending{channel, wire, nullptr}, _lastError);
+		enqueueLocked(Pending{channel, wire, nullptr, _sharded}, _lastError);
 		return;
 	}
 	auto result = std::make_shared<QueuedResult>();
@@ -236,7 +243,7 @@ void RedisPublisher::publishQueued(std::unique_lock<std::mutex>& lock, const std
 			result->finished = true;
 		}
 		result->done.notify_all();
-	}}, std::string());
+	}, _sharded}, std::string());
 	lock.unlock();
 	// Bounded: every step of the sender is, and stop() fails what is left.
 	std::unique_ptr<Poco::Exception> error;
@@ -255,7 +262,7 @@ void RedisPublisher::publishDirect(std::unique_lock<std::mutex>& lock, const std
 {
 	std::string command;
 	command.reserve(channel.size() + wire.size() + 48);
-	RedisCommands::appendPublish(command, channel, wire);
+	RedisCommands::appendPublish(command, channel, wire, _sharded);
 	for (int attempt = 0;; ++attempt)
 	{
 		if (!connectLocked(lock))
@@ -266,7 +273,7 @@ void RedisPublisher::publishDirect(std::unique_lock<std::mutex>& lock, const std
 				throw AccessDeniedException(unavailableLocked());
 			if (_settings.onOutage == OutagePolicy::Buffer)
 			{
-				enqueueLocked(Pending{channel, wire, nullptr}, _lastError);
+				enqueueLocked(Pending{channel, wire, nullptr, _sharded}, _lastError);
 				return;
 			}
 			throw TransportException(unavailableLocked());
@@ -308,6 +315,12 @@ void RedisPublisher::publishDirect(std::unique_lock<std::mutex>& lock, const std
 			// The server is up and refused this event (ACL, OOM, ...): no outage.
 			// The bus counts the failure.
 			const std::string serverError = RedisConnection::text(*reply);
+			if (_onRedirect)
+			{
+				const ClusterRedirect redirect = ClusterRedirect::parse(serverError);
+				if (redirect.kind != ClusterRedirect::Kind::None)
+					throw ClusterRedirectedError("redis " + _endpoint + " redirected SPUBLISH: " + serverError, redirect);
+			}
 			if (classifyReply(serverError, ReplyStage::Command) == RedisFailure::Permission)
 			{
 				// The ACL user may not use this channel: the caller's error, not an
@@ -341,14 +354,22 @@ void RedisPublisher::publishDirect(std::unique_lock<std::mutex>& lock, const std
 			throw OutcomeUnknownException(outcomeUnknownMessage(failureMessage, RedisCommands::Publish));
 		if (_settings.onOutage == OutagePolicy::Buffer)
 		{
-			enqueueLocked(Pending{channel, wire, nullptr}, failureMessage);
+			enqueueLocked(Pending{channel, wire, nullptr, _sharded}, failureMessage);
 			return;
 		}
 		throw TransportException(failureMessage);
 	}
 }
 
-void RedisPublisher::publishAsync(const std::string& channel, const std::string& wire, PublishCallback done)
+void RedisPublisher::requeue(const std::string& channel, const std::string& wire, PublishCallback done)
+{
+	std::unique_lock<std::mutex> lock(_mutex);
+	if (_stopped)
+		throw TransportException("redis transport is stopped");
+	enqueueLocked(Pending{channel, wire, std::move(done), _sharded}, std::string());
+}
+
+void RedisPublisher::publishAsync(const std::string& channel, const std::string& wire, PublishCallback done, bool classic)
 {
 	std::unique_lock<std::mutex> lock(_mutex);
 	if (_stopped)
@@ -363,7 +384,7 @@ void RedisPublisher::publishAsync(const std::string& channel, const std::string&
 			: std::make_exception_ptr(TransportException(message)));
 		return;
 	}
-	enqueueLocked(Pending{channel, wire, std::move(done)}, std::string());
+	enqueueLocked(Pending{channel, wire, std::move(done), _sharded && !classic}, std::string());
 }
 
 void RedisPublisher::enqueueLocked(Pending&& pending, const std::string& outageCause)

@@ -12,6 +12,7 @@
 
 #include "OwnedThread.h"
 #include "Backoff.h"
+#include "ClusterRedirect.h"
 #include "RedisConnection.h"
 #include "RedisSettings.h"
 #include "eventbus/Metrics.h"
@@ -33,8 +34,14 @@ namespace eventbus {
 class RedisPublisher
 {
 public:
+	/// An event a cluster node redirected (MOVED or ASK): `done` is empty for
+	/// a buffered one. Called on the sender thread, without the lock.
+	using RedirectHandler = std::function<void(const std::string& channel, const std::string& wire,
+		PublishCallback done, const ClusterRedirect& redirect)>;
+
+	/// `sharded`: SPUBLISH instead of PUBLISH (one node of a Redis Cluster).
 	RedisPublisher(const RedisSettings& settings, RedisSocketFactory socketFactory,
-		Metrics& metrics, Poco::Logger& logger);
+		Metrics& metrics, Poco::Logger& logger, bool sharded = false);
 	~RedisPublisher();
 
 	RedisPublisher(const RedisPublisher&) = delete;
@@ -43,6 +50,11 @@ public:
 	/// Tries a first connection (a failure only makes health() not ready) and
 	/// starts the sender thread.
 	void start();
+
+	/// On a cluster node: a MOVED or ASK reply is not a failure; publish()
+	/// throws ClusterRedirectedError and a queued event goes to `handler`.
+	/// Call before start().
+	void onRedirect(RedirectHandler handler);
 
 	/// Gives the sender up to eventbus.redis.commandTimeoutMs to flush the
 	/// queue, then joins it and closes the connection. What is still queued
@@ -68,7 +80,13 @@ public:
 	/// whatever the policy). onOutage=fail: during an outage `done` gets the error at once;
 	/// onOutage=buffer: the event waits for the server. Throws OverflowException
 	/// (without calling `done`) when the queue is full.
-	void publishAsync(const std::string& channel, const std::string& wire, PublishCallback done);
+	/// `classic`: PUBLISH even on a sharded publisher (the cluster's mirror
+	/// for pattern subscribers, which sharded Pub/Sub cannot serve).
+	void publishAsync(const std::string& channel, const std::string& wire, PublishCallback done, bool classic = false);
+
+	/// Queues an event another node redirected here, as it was: `done` empty
+	/// for a buffered event. Throws OverflowException when the queue is full.
+	void requeue(const std::string& channel, const std::string& wire, PublishCallback done);
 
 	/// Ready when the connection answers PING within the command timeout.
 	TransportHealth health();
@@ -83,6 +101,12 @@ private:
 		std::string channel;
 		std::string wire;
 		PublishCallback done; ///< empty for a buffered publish() that already returned
+		bool sharded = false; ///< SPUBLISH
+	};
+	struct Redirected
+	{
+		Pending pending;
+		ClusterRedirect redirect;
 	};
 	using Completions = std::vector<std::pair<PublishCallback, std::exception_ptr>>;
 
@@ -101,9 +125,12 @@ private:
 	/// Sends up to one batch; returns how many buffered events (no callback) it delivered.
 	std::size_t sendBatchLocked(std::unique_lock<std::mutex>& lock, Completions& completions);
 	static void complete(Completions& completions);
+	void redirect(std::vector<Redirected>& redirected);
 
 	const RedisSettings _settings;
 	const RedisSocketFactory _socketFactory;
+	const bool _sharded;
+	RedirectHandler _onRedirect;
 	Poco::Logger& _logger;
 	const std::string _endpoint; // host:port, for messages
 	Counter& _bufferDiscarded;
@@ -130,6 +157,7 @@ private:
 	std::condition_variable _idle;
 	std::string _commands;            // the batch being sent (sender thread)
 	std::vector<ReplyPtr> _replies;   // its replies (sender thread)
+	std::vector<Redirected> _redirected; // answered MOVED/ASK, for _onRedirect (sender thread)
 };
 
 } // namespace eventbus

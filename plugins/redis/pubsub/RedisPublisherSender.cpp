@@ -32,6 +32,22 @@ void RedisPublisher::complete(Completions& completions)
 	completions.clear();
 }
 
+void RedisPublisher::redirect(std::vector<Redirected>& redirected)
+{
+	for (auto& entry : redirected)
+	{
+		try
+		{
+			_onRedirect(entry.pending.channel, entry.pending.wire, std::move(entry.pending.done), entry.redirect);
+		}
+		catch (...)
+		{
+			// The handler completes what it cannot re-route.
+		}
+	}
+	redirected.clear();
+}
+
 void RedisPublisher::failQueuedLocked(const std::string& cause, Completions& completions)
 {
 	for (auto& pending : _queue)
@@ -50,11 +66,12 @@ void RedisPublisher::sendLoop()
 	std::unique_lock<std::mutex> lock(_mutex);
 	for (;;)
 	{
-		if (!completions.empty())
+		if (!completions.empty() || !_redirected.empty())
 		{
 			// Never call back while holding the lock.
 			lock.unlock();
 			complete(completions);
+			redirect(_redirected);
 			lock.lock();
 		}
 		if (_stopped)
@@ -102,7 +119,7 @@ std::size_t RedisPublisher::sendBatchLocked(std::unique_lock<std::mutex>& lock, 
 	const bool proven = _connectionProven;
 	_commands.clear();
 	for (std::size_t i = 0; i < count; ++i)
-		RedisCommands::appendPublish(_commands, _queue[i].channel, _queue[i].wire);
+		RedisCommands::appendPublish(_commands, _queue[i].channel, _queue[i].wire, _queue[i].sharded);
 	// Send and read without the lock: publishers keep queueing (and preparing
 	// the next batch) during the round trip. Nothing else uses the connection
 	// meanwhile: publish() queues behind the events in flight, health() waits.
@@ -138,14 +155,23 @@ std::size_t RedisPublisher::sendBatchLocked(std::unique_lock<std::mutex>& lock, 
 		Pending pending = std::move(_queue.front());
 		_queue.pop_front();
 		_queueBytes -= pending.channel.size() + pending.wire.size();
+		if (reply->type == REDIS_REPLY_ERROR && _onRedirect)
+		{
+			ClusterRedirect redirect = ClusterRedirect::parse(RedisConnection::text(*reply));
+			if (redirect.kind != ClusterRedirect::Kind::None)
+			{
+				_redirected.push_back(Redirected{std::move(pending), redirect});
+				continue;
+			}
+		}
 		if (reply->type == REDIS_REPLY_ERROR)
 		{
 			const std::string serverError = RedisConnection::text(*reply);
 			const bool denied = classifyReply(serverError, ReplyStage::Command) == RedisFailure::Permission;
 			const std::string error = denied
-				? accessDeniedMessage(_endpoint, _settings.endpoint.user, RedisCommands::Publish,
+				? accessDeniedMessage(_endpoint, _settings.endpoint.user, RedisCommands::publishWord(pending.sharded),
 					pending.channel, serverError)
-				: "redis " + _endpoint + " refused PUBLISH: " + serverError;
+				: "redis " + _endpoint + " refused " + RedisCommands::publishWord(pending.sharded) + ": " + serverError;
 			if (denied)
 				_aclDenied.increment();
 			if (pending.done)

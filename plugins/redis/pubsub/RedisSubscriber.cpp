@@ -17,13 +17,14 @@
 namespace eventbus {
 
 RedisSubscriber::RedisSubscriber(const RedisSettings& settings, RedisSocketFactory socketFactory,
-	Metrics& metrics, Poco::Logger& logger, const Redactor& redactor, TransportListener* listener)
+	Metrics& metrics, Poco::Logger& logger, const Redactor& redactor, TransportListener* listener, bool sharded)
 	: _settings(settings)
 	, _socketFactory(std::move(socketFactory))
 	, _logger(logger)
 	, _redactor(redactor)
 	, _listener(listener)
 	, _endpoint(settings.endpoint.describe())
+	, _sharded(sharded)
 	, _reconnects(RedisMetrics::reconnects(metrics))
 	, _overflows(RedisMetrics::dropped(metrics, RedisMetrics::DroppedOverflow))
 	, _oversized(RedisMetrics::dropped(metrics, RedisMetrics::DroppedOversized))
@@ -41,6 +42,12 @@ RedisSubscriber::~RedisSubscriber()
 std::string RedisSubscriber::keyOf(bool pattern, const std::string& name)
 {
 	return (pattern ? "p:" : "c:") + name;
+}
+
+void RedisSubscriber::onDropped(DroppedHandler handler)
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	_onDropped = std::move(handler);
 }
 
 void RedisSubscriber::start()
@@ -83,9 +90,10 @@ bool RedisSubscriber::allConfirmedLocked() const
 	return true;
 }
 
-void RedisSubscriber::queueLocked(const Command& command, const std::string& key, std::uint64_t serial)
+void RedisSubscriber::queueLocked(const Command& command, const std::string& key, std::uint64_t serial,
+	bool unsubscribe)
 {
-	_awaiting.push_back(SentCommand{key, serial});
+	_awaiting.push_back(SentCommand{key, serial, unsubscribe});
 	_outbox += RedisConnection::format(command);
 }
 
@@ -125,6 +133,8 @@ std::unique_ptr<RedisError> RedisSubscriber::flushLocked(std::unique_lock<std::m
 
 std::uint64_t RedisSubscriber::subscribe(const ChannelSubscription& subscription, DeliveryCallback callback)
 {
+	if (_sharded && subscription.pattern)
+		throw TransportException("redis: sharded Pub/Sub has no pattern subscriptions");
 	const std::string key = keyOf(subscription.pattern, subscription.channel);
 	const std::uint64_t id = ++_nextId;
 	_dispatcher.add(id, key, std::move(callback));
@@ -147,7 +157,7 @@ std::uint64_t RedisSubscriber::subscribe(const ChannelSubscription& subscription
 		if (_connection)
 		{
 			entry.sequence = ++_acks[key].sent;
-			queueLocked(RedisCommands::subscribe(subscription.channel, subscription.pattern), key, entry.serial);
+			queueLocked(RedisCommands::subscribe(subscription.channel, subscription.pattern, _sharded), key, entry.serial);
 			send = true;
 		}
 		else
@@ -177,10 +187,18 @@ std::uint64_t RedisSubscriber::subscribe(const ChannelSubscription& subscription
 		auto refusal = _refusals.find(serial);
 		if (refusal != _refusals.end())
 		{
-			// The reader already took the entry and this callback away.
 			const std::string message = refusal->second.message;
+			const ClusterRedirect redirect = refusal->second.redirect;
 			if (--refusal->second.waiters == 0)
 				_refusals.erase(refusal);
+			if (redirect.kind != ClusterRedirect::Kind::None)
+			{
+				// The entry stays for the others sharing it; this call keeps nothing.
+				lock.unlock();
+				unsubscribe(id);
+				throw ClusterRedirectedError(message, redirect);
+			}
+			// The reader already took the entry and this callback away.
 			throw AccessDeniedException(message);
 		}
 		auto joined = _server.find(key);
@@ -216,7 +234,7 @@ void RedisSubscriber::unsubscribe(std::uint64_t id)
 		_acks.erase(acks);
 	if (_connection)
 	{
-		queueLocked(RedisCommands::unsubscribe(name, pattern));
+		queueLocked(RedisCommands::unsubscribe(name, pattern, _sharded), _sharded ? key : std::string(), 0, _sharded);
 		flushLocked(lock);
 	}
 }

@@ -11,6 +11,7 @@
 //
 #pragma once
 
+#include "ClusterRedirect.h"
 #include "OwnedThread.h"
 #include "eventbus/DeliveryDispatcher.h"
 #include "RedisConnection.h"
@@ -39,8 +40,17 @@ class Backoff;
 class RedisSubscriber
 {
 public:
+	/// A sharded subscription the node dropped: a `sunsubscribe` it sent
+	/// unasked (the channel's slot moved; redirect.kind None) or MOVED/ASK
+	/// answering a restored SSUBSCRIBE. The subscription stays, unconfirmed,
+	/// until its owner moves it. Called on the reader thread, without the lock:
+	/// it must not subscribe or unsubscribe there.
+	using DroppedHandler = std::function<void(const std::string& channel, const ClusterRedirect& redirect)>;
+
+	/// `sharded`: SSUBSCRIBE / SUNSUBSCRIBE on one node of a Redis Cluster
+	/// (channels only, no patterns).
 	RedisSubscriber(const RedisSettings& settings, RedisSocketFactory socketFactory, Metrics& metrics,
-		Poco::Logger& logger, const Redactor& redactor, TransportListener* listener);
+		Poco::Logger& logger, const Redactor& redactor, TransportListener* listener, bool sharded = false);
 	~RedisSubscriber();
 
 	RedisSubscriber(const RedisSubscriber&) = delete;
@@ -50,6 +60,9 @@ public:
 	/// first subscription.
 	void start();
 
+	/// Sharded mode: who hears of dropped subscriptions. Call before start().
+	void onDropped(DroppedHandler handler);
+
 	/// Joins both threads; no callback runs after it returns. Idempotent.
 	void stop();
 
@@ -58,7 +71,8 @@ public:
 	/// server's confirmation; when not, returns at once and the subscription
 	/// is made as soon as the connection is (health() says not ready meanwhile).
 	/// Throws AccessDeniedException, and keeps nothing, when the server's ACL
-	/// refuses the channel (NOPERM). Refused later, when it is restored after a
+	/// refuses the channel (NOPERM); ClusterRedirectedError (sharded mode),
+	/// keeping nothing, when the node answers MOVED or ASK. Refused later, when it is restored after a
 	/// reconnect, the subscription is dropped: logged as an error, counted in
 	/// eventbus_acl_denied_total, reported to the listener as a gap; the others
 	/// stay.
@@ -85,13 +99,15 @@ private:
 	// replies come in order, so the first is the one an error reply answers.
 	struct SentCommand
 	{
-		std::string key;          // of a SUBSCRIBE / PSUBSCRIBE; "" for PING, UNSUBSCRIBE
+		std::string key;          // of a SUBSCRIBE / PSUBSCRIBE (or a SUNSUBSCRIBE); "" for PING, UNSUBSCRIBE
 		std::uint64_t serial = 0;
+		bool unsubscribe = false; // a SUNSUBSCRIBE of `key` (sharded mode)
 	};
 	struct Refusal
 	{
 		std::string message;
 		std::size_t waiters = 0;  // subscribe() calls still to be told
+		ClusterRedirect redirect; // kind None: an ACL refusal
 	};
 	struct Acks
 	{
@@ -112,12 +128,18 @@ private:
 	bool allConfirmedLocked() const;
 	/// Queues `command` for the current connection, its reply expected in
 	/// order (a SUBSCRIBE of `key` / `serial`, else "").
-	void queueLocked(const Command& command, const std::string& key = std::string(), std::uint64_t serial = 0);
+	void queueLocked(const Command& command, const std::string& key = std::string(), std::uint64_t serial = 0,
+		bool unsubscribe = false);
 	/// Sends the outbox in order with the lock released (unless another thread
 	/// is sending it already); returns the first send failure, also logged.
 	std::unique_ptr<RedisError> flushLocked(std::unique_lock<std::mutex>& lock);
 	SentCommand answeredLocked();
 	void refused(const SentCommand& sent, const std::string& serverError);
+	/// Sharded mode: MOVED/ASK answering an SSUBSCRIBE.
+	void redirected(const SentCommand& sent, const std::string& serverError, const ClusterRedirect& redirect);
+	/// Sharded mode: a sunsubscribe push; false when it answers our own SUNSUBSCRIBE.
+	void serverUnsubscribed(const std::string& channel);
+	void reportDropped(const std::string& channel, const ClusterRedirect& redirect);
 
 	const RedisSettings _settings;
 	const RedisSocketFactory _socketFactory;
@@ -125,6 +147,8 @@ private:
 	const Redactor& _redactor; // channels come off the wire: logged through it
 	TransportListener* const _listener;
 	const std::string _endpoint;
+	const bool _sharded;
+	DroppedHandler _onDropped;
 	Counter& _reconnects;
 	Counter& _overflows;
 	Counter& _oversized;

@@ -33,7 +33,7 @@ void RedisSubscriber::handle(const redisReply& reply, std::size_t skippedBytes, 
 	if (reply.type == REDIS_REPLY_ARRAY && reply.elements >= 1 && isText(*reply.element[0]))
 	{
 		const std::string kind = textOf(*reply.element[0]);
-		if (kind == "message" && reply.elements == 3 && isText(*reply.element[1]) && isText(*reply.element[2]))
+		if ((kind == "message" || kind == "smessage") && reply.elements == 3 && isText(*reply.element[1]) && isText(*reply.element[2]))
 		{
 			deliver(keyOf(false, textOf(*reply.element[1])), *reply.element[1], *reply.element[2], skippedBytes);
 			return;
@@ -44,7 +44,8 @@ void RedisSubscriber::handle(const redisReply& reply, std::size_t skippedBytes, 
 			deliver(keyOf(true, textOf(*reply.element[1])), *reply.element[2], *reply.element[3], skippedBytes);
 			return;
 		}
-		if ((kind == "subscribe" || kind == "psubscribe") && reply.elements == 3 && isText(*reply.element[1]))
+		if ((kind == "subscribe" || kind == "psubscribe" || kind == "ssubscribe") && reply.elements == 3
+			&& isText(*reply.element[1]))
 		{
 			{
 				std::lock_guard<std::mutex> lock(_mutex);
@@ -52,6 +53,11 @@ void RedisSubscriber::handle(const redisReply& reply, std::size_t skippedBytes, 
 				++_acks[keyOf(kind == "psubscribe", textOf(*reply.element[1]))].confirmed;
 			}
 			_changed.notify_all();
+			return;
+		}
+		if (kind == "sunsubscribe" && reply.elements == 3 && isText(*reply.element[1]))
+		{
+			serverUnsubscribed(textOf(*reply.element[1]));
 			return;
 		}
 		if (kind == "unsubscribe" || kind == "punsubscribe")
@@ -83,7 +89,20 @@ void RedisSubscriber::handle(const redisReply& reply, std::size_t skippedBytes, 
 			sent = answeredLocked();
 		}
 		const std::string error = textOf(reply);
-		if (!sent.key.empty() && classifyReply(error, ReplyStage::Command) == RedisFailure::Permission)
+		// A SUNSUBSCRIBE the node answers with MOVED (the slot left it, and the
+		// subscription with it): nothing to undo, the connection is fine.
+		if (sent.unsubscribe)
+			return;
+		if (_sharded && !sent.key.empty())
+		{
+			const ClusterRedirect redirect = ClusterRedirect::parse(error);
+			if (redirect.kind != ClusterRedirect::Kind::None)
+			{
+				redirected(sent, error, redirect);
+				return;
+			}
+		}
+		if (!sent.key.empty() && !sent.unsubscribe && classifyReply(error, ReplyStage::Command) == RedisFailure::Permission)
 		{
 			refused(sent, error);
 			return;
@@ -91,7 +110,7 @@ void RedisSubscriber::handle(const redisReply& reply, std::size_t skippedBytes, 
 		// Any other refusal (e.g. an ACL user without +ping) is a broken
 		// connection set-up: reconnect, at the longest backoff for a login error.
 		RedisConnection::throwIfError(_endpoint, reply, sent.key.empty() ? "PING/UNSUBSCRIBE"
-			: RedisCommands::subscribeWord(sent.key[0] == 'p'));
+			: RedisCommands::subscribeWord(sent.key[0] == 'p', _sharded));
 	}
 	throwRedisError(_endpoint, RedisFailure::Protocol, "read", "unexpected reply on the subscriber connection");
 }

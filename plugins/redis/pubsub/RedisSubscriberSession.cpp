@@ -127,7 +127,7 @@ void RedisSubscriber::session(const std::shared_ptr<RedisConnection>& connection
 		for (auto& entry : _server)
 		{
 			entry.second.sequence = ++_acks[entry.first].sent;
-			RedisCommands::appendSubscribe(_outbox, entry.second.name, entry.second.pattern);
+			RedisCommands::appendSubscribe(_outbox, entry.second.name, entry.second.pattern, _sharded);
 			_awaiting.push_back(SentCommand{entry.first, entry.second.serial});
 		}
 		// Thrown to run() on failure, which tears the connection down again.

@@ -41,6 +41,7 @@ void StreamsTransport::start(const TransportContext& context)
 {
 	RedisSettings redis = RedisSettings::fromConfig(context.config);
 	const StreamsSettings streams = StreamsSettings::fromConfig(context.config);
+	RedisTransportSocket::refuseCluster(redis, "the redis-streams transport");
 	// Before the lock: a TLS factory reads its CA, certificate and key files.
 	const RedisSocketFactory socketFactory = RedisTransportSocket::choose(redis, context.env, _socketFactory,
 		context.logger, "redis-streams");

@@ -1,0 +1,254 @@
+//
+// ClusterPublisher.cpp
+//
+// Routing each event to the node owning its channel's slot, following
+// MOVED, and the mirror for pattern subscribers.
+//
+#include "ClusterPublisher.h"
+#include "ClusterSlot.h"
+#include "RedisMetrics.h"
+#include "eventbus/Exceptions.h"
+#include "eventbus/SafeText.h"
+
+namespace eventbus {
+
+namespace {
+
+constexpr int MaxRedirects = 3;
+
+} // namespace
+
+ClusterPublisher::ClusterPublisher(const RedisSettings& settings, RedisSocketFactory socketFactory, Metrics& metrics,
+	Poco::Logger& logger, std::shared_ptr<ClusterRouter> router)
+	: _settings(settings)
+	, _socketFactory(std::move(socketFactory))
+	, _metrics(metrics)
+	, _logger(logger)
+	, _router(std::move(router))
+	, _redirects(RedisMetrics::clusterRedirects(metrics, "publish"))
+	, _mirrorFailed(RedisMetrics::publishFailed(metrics, RedisMetrics::FailedClusterMirror))
+	, _bufferDiscarded(RedisMetrics::dropped(metrics, RedisMetrics::DroppedBufferDiscarded))
+	, _mirrorLog(logger)
+{
+}
+
+ClusterPublisher::~ClusterPublisher()
+{
+	stop();
+}
+
+void ClusterPublisher::start()
+{
+	for (const auto& master : _router->masters())
+		nodeFor(master);
+}
+
+void ClusterPublisher::stop()
+{
+	std::map<std::string, std::shared_ptr<RedisPublisher>> nodes;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_stopped = true;
+		nodes = _nodes;
+	}
+	for (auto& node : nodes)
+		node.second->stop();
+}
+
+std::shared_ptr<RedisPublisher> ClusterPublisher::nodeFor(const RedisNodeAddress& node)
+{
+	std::shared_ptr<RedisPublisher> publisher;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_stopped)
+			throw TransportException("redis transport is stopped");
+		auto found = _nodes.find(node.describe());
+		if (found != _nodes.end())
+			return found->second;
+		publisher = std::make_shared<RedisPublisher>(_settings.forNode(node), _socketFactory, _metrics, _logger, true);
+		publisher->onRedirect([this, node](const std::string& channel, const std::string& wire, PublishCallback done,
+			const ClusterRedirect& redirect) { redirected(node, channel, wire, std::move(done), redirect); });
+		_nodes[node.describe()] = publisher;
+	}
+	// Connects: never under the lock. A publish meanwhile queues (or connects itself).
+	publisher->start();
+	return publisher;
+}
+
+std::shared_ptr<RedisPublisher> ClusterPublisher::route(const std::string& channel)
+{
+	RedisNodeAddress owner;
+	if (!_router->ownerOf(channel, owner))
+	{
+		throw TransportException("redis cluster: no node serves slot " + std::to_string(ClusterSlot::ofKey(channel))
+			+ " of channel " + SafeText::escape(channel) + " (" + _router->health().reason + ")");
+	}
+	return nodeFor(owner);
+}
+
+PublishCallback ClusterPublisher::watching(PublishCallback done)
+{
+	return [this, done = std::move(done)](std::exception_ptr error) {
+		if (error)
+		{
+			try
+			{
+				std::rethrow_exception(error);
+			}
+			catch (AccessDeniedException&)
+			{
+			}
+			catch (TransportException&)
+			{
+				_router->requestRefresh(); // the node may be gone: a replica takes over
+			}
+			catch (...)
+			{
+			}
+		}
+		done(std::move(error));
+	};
+}
+
+void ClusterPublisher::publish(const std::string& channel, const std::string& wire)
+{
+	std::shared_ptr<RedisPublisher> node;
+	for (int hop = 0;; ++hop)
+	{
+		node = route(channel);
+		try
+		{
+			node->publish(channel, wire);
+			break;
+		}
+		catch (ClusterRedirectedError& exc)
+		{
+			_redirects.increment();
+			if (hop + 1 >= MaxRedirects || exc.redirect().kind != ClusterRedirect::Kind::Moved)
+				throw TransportException(exc.message() + " (after " + std::to_string(hop + 1) + " redirects)");
+			_router->moved(exc.redirect());
+		}
+		catch (AccessDeniedException&)
+		{
+			throw;
+		}
+		catch (OutcomeUnknownException&)
+		{
+			_router->requestRefresh();
+			throw;
+		}
+		catch (TransportException&)
+		{
+			_router->requestRefresh();
+			throw;
+		}
+	}
+	if (_settings.topology.clusterMirror)
+		mirror(node, channel, wire);
+}
+
+void ClusterPublisher::publishAsync(const std::string& channel, const std::string& wire, PublishCallback done)
+{
+	std::shared_ptr<RedisPublisher> node = route(channel);
+	node->publishAsync(channel, wire, watching(std::move(done)));
+	if (_settings.topology.clusterMirror)
+		mirror(node, channel, wire);
+}
+
+void ClusterPublisher::mirror(const std::shared_ptr<RedisPublisher>& node, const std::string& channel,
+	const std::string& wire)
+{
+	// At most once, like all Pub/Sub: a copy that fails is counted and logged
+	// (rate-limited), never retried, and does not fail the publish.
+	auto failed = [this, channel](std::exception_ptr error) {
+		if (!error)
+			return;
+		_mirrorFailed.increment();
+		std::string why = "unknown error";
+		try
+		{
+			std::rethrow_exception(error);
+		}
+		catch (std::exception& exc)
+		{
+			why = exc.what();
+		}
+		catch (...)
+		{
+		}
+		_mirrorLog.warning("redis cluster: the PUBLISH copy for pattern subscribers on " + SafeText::escape(channel)
+			+ " failed: " + why);
+	};
+	try
+	{
+		node->publishAsync(channel, wire, failed, true);
+	}
+	catch (Poco::Exception& exc)
+	{
+		failed(std::make_exception_ptr(TransportException(exc.message())));
+	}
+}
+
+void ClusterPublisher::redirected(const RedisNodeAddress& from, const std::string& channel, const std::string& wire,
+	PublishCallback done, const ClusterRedirect& redirect)
+{
+	_redirects.increment();
+	std::string failure;
+	if (redirect.kind == ClusterRedirect::Kind::Moved)
+	{
+		ClusterRedirect moved = redirect;
+		if (moved.target.host.empty())
+			moved.target.host = from.host;
+		_router->moved(moved);
+		try
+		{
+			nodeFor(moved.target)->requeue(channel, wire, std::move(done));
+			return;
+		}
+		catch (Poco::Exception& exc)
+		{
+			failure = exc.message();
+		}
+	}
+	else
+	{
+		failure = "redis cluster: " + from.describe() + " answered ASK to SPUBLISH on " + SafeText::escape(channel)
+			+ " (sharded Pub/Sub is not migrated key by key)";
+	}
+	if (done)
+	{
+		done(std::make_exception_ptr(TransportException(failure)));
+		return;
+	}
+	// A buffered event nobody waits for: counted and logged here.
+	_bufferDiscarded.increment();
+	_logger.error("redis cluster: a buffered event on " + SafeText::escape(channel) + " could not be re-routed: " + failure);
+}
+
+TransportHealth ClusterPublisher::health()
+{
+	TransportHealth coverage = _router->health();
+	if (!coverage.ready)
+		return coverage;
+	for (const auto& master : _router->masters())
+	{
+		std::shared_ptr<RedisPublisher> node;
+		try
+		{
+			node = nodeFor(master);
+		}
+		catch (Poco::Exception& exc)
+		{
+			return {false, exc.message()};
+		}
+		TransportHealth health = node->health();
+		if (!health.ready)
+		{
+			_router->requestRefresh();
+			return {false, coverage.reason + "; " + health.reason};
+		}
+	}
+	return coverage;
+}
+
+} // namespace eventbus

@@ -217,11 +217,17 @@ public:
 				{{"eventbus.redis.cluster.nodes", "127.0.0.1:70000"}}, {{"eventbus.redis.cluster.nodes", "::1:7000"}},
 				{{"eventbus.redis.cluster.nodes", "127.0.0.1:7000,*:7001"}}}},
 			{"database 0 only", {{{"eventbus.redis.url", "redis://127.0.0.1:7000/3"}, {"eventbus.redis.cluster.nodes", "127.0.0.1:7000"}}}},
+			{"eventbus.redis.cluster.refreshMs", {{{"eventbus.redis.cluster.nodes", "127.0.0.1:7000"}, {"eventbus.redis.cluster.refreshMs", "50"}},
+				{{"eventbus.redis.cluster.nodes", "127.0.0.1:7000"}, {"eventbus.redis.cluster.refreshMs", "soon"}}}},
+			{"eventbus.redis.cluster.allTenants", {{{"eventbus.redis.cluster.nodes", "127.0.0.1:7000"},
+				{"eventbus.redis.cluster.allTenants", "pattern"}}}},
 			{"eventbus.redis.sentinel.password", {{{"eventbus.redis.sentinel.nodes", "127.0.0.1:26379"},
 				{"eventbus.redis.sentinel.master", "m"}, {"eventbus.redis.sentinel.user", "u"}}}}};
-		// A cluster is refused at start, never served as one server.
-		const std::string cluster = configError({{"eventbus.redis.cluster.nodes", "127.0.0.1:7000"}});
-		CPPUNIT_ASSERT_MESSAGE(cluster, contains(cluster, "eventbus.redis.cluster.nodes") && contains(cluster, "not supported"));
+		// redis-streams refuses a cluster at start, never serving it as one server.
+		const std::string cluster = configError({{"eventbus.transport", "redis-streams"},
+			{"eventbus.redis.cluster.nodes", "127.0.0.1:7000"}});
+		CPPUNIT_ASSERT_MESSAGE(cluster, contains(cluster, "eventbus.redis.cluster.nodes")
+			&& contains(cluster, "does not run on a Redis Cluster"));
 		for (const auto& [expected, cases] : refusals)
 		{
 			for (const auto& overrides : cases)

@@ -9,6 +9,7 @@
 #include "PocoRedisBaselines.h"
 #include "RawBaselines.h"
 #include "RawRedis.h"
+#include "RedisClusterDeployment.h"
 #include "RedisServer.h"
 #include "Report.h"
 #include "Soak.h"
@@ -125,6 +126,20 @@ int main(int argc, char** argv)
 		if (!chain) keys["eventbus.middleware"] = "";
 		return busConfig(options, transport, "test", keys);
 	};
+	// The cluster rows: a 3+3 Redis Cluster of the bench's own, started at the
+	// first cluster row (not timed), the same workload on one channel (one
+	// owning master): what routing and sharded Pub/Sub cost against one server.
+	std::unique_ptr<test::RedisClusterDeployment> cluster;
+	auto clusterConfig = [&](bool sign) {
+		if (!cluster) cluster.reset(new test::RedisClusterDeployment);
+		std::map<std::string, std::string> keys{
+			{"eventbus.redis.url", "redis://127.0.0.1:1/0"},
+			{"eventbus.redis.cluster.nodes", cluster->seedNodes()},
+			{"eventbus.redis.pipeline.maxBatch", std::to_string(options.batch)}};
+		if (sign || options.signAll) keys["eventbus.security.signing.key"] = Workload::SigningKey;
+		else keys["eventbus.security.signing.required"] = "false";
+		return busConfig(options, "redis", redisEnv, keys);
+	};
 	std::unique_ptr<RawRedis> raw;
 	// Every run of a streams row on a stream of its own, deleted afterwards.
 	StreamsRuns streams(bus, options, redisEnv);
@@ -154,6 +169,12 @@ int main(int argc, char** argv)
 	specs.push_back({makeRow("redis-e2e", "publishAsync -> handler in this process over redis: signed, decoded, verified, full chain both ways",
 		"raw-e2e", Target::ThroughputAtLeast, 0.70),
 		true, [&](std::size_t n) { return bus.endToEnd(*redisConfig(true), n, true, asyncWindow, maxInFlight); }});
+	specs.push_back({makeRow("cluster-async", "EventBus::publishAsync over redis on a 3-master Redis Cluster (SPUBLISH to the channel's owner), full chain",
+		"redis-async"),
+		true, [&](std::size_t n) { return bus.publishAsync(*clusterConfig(false), n, asyncWindow); }});
+	specs.push_back({makeRow("cluster-e2e", "publishAsync -> handler over redis on a 3-master Redis Cluster (SPUBLISH, SSUBSCRIBE on the owner), signed and verified",
+		"redis-e2e"),
+		true, [&](std::size_t n) { return bus.endToEnd(*clusterConfig(true), n, true, asyncWindow, maxInFlight); }});
 	specs.push_back({makeRow("raw-xadd-sync", "hiredis redisCommand(XADD key MAXLEN ~ 100000 * e ...) loop on one connection, the bus's envelope bytes"),
 		true, [&](std::size_t n) { return streams.rawSync(publishWire, n); }});
 	specs.push_back({makeRow("streams-sync", std::string("EventBus::publish over redis-streams, full chain, each XADD confirmed") + (options.signAll ? ", signed" : ""),

@@ -27,6 +27,7 @@ class ClusterSlotTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testAskIsParsed);
 	CPPUNIT_TEST(testOtherErrorsAreNoRedirect);
 	CPPUNIT_TEST(testSlotMapFromClusterSlots);
+	CPPUNIT_TEST(testSlotMapRefusesAForgedHost);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -105,7 +106,8 @@ public:
 	{
 		for (const char* text : {"ERR unknown command", "MOVED 16384 127.0.0.1:1", "MOVED x 127.0.0.1:1",
 		         "ASK 1 127.0.0.1", "ASK 1 127.0.0.1:0", "MOVED 1 127.0.0.1:70000", "MOVED 1", "TRYAGAIN",
-		         "CLUSTERDOWN The cluster is down", ""})
+		         "CLUSTERDOWN The cluster is down", "", "MOVED 1 evil\x1b[2J:7000", "MOVED 1 a\rb:7000",
+		         "ASK 2 [host\n]:7000", "MOVED 3 h\xc3\xa9:7000"})
 			CPPUNIT_ASSERT_MESSAGE(text, ClusterRedirect::parse(text).kind == ClusterRedirect::Kind::None);
 	}
 
@@ -134,6 +136,34 @@ public:
 		moved.assign(100, *map.ownerOf(0));
 		CPPUNIT_ASSERT_EQUAL(101u, moved.coveredSlots());
 		CPPUNIT_ASSERT_EQUAL(7000, static_cast<int>(moved.ownerOf(100)->port));
+	}
+
+	void testSlotMapRefusesAForgedHost()
+	{
+		// A hostile node announcing a "host" that would forge a log line.
+		const std::string host = "1.2.3.4\nWARN forged";
+		const std::string resp = "*1\r\n*3\r\n:0\r\n:16383\r\n*3\r\n$" + std::to_string(host.size()) + "\r\n" + host
+			+ "\r\n:7000\r\n$2\r\nid\r\n";
+		redisReader* reader = redisReaderCreate();
+		CPPUNIT_ASSERT_EQUAL(REDIS_OK, redisReaderFeed(reader, resp.data(), resp.size()));
+		void* raw = nullptr;
+		CPPUNIT_ASSERT_EQUAL(REDIS_OK, redisReaderGetReply(reader, &raw));
+		redisReaderFree(reader);
+		CPPUNIT_ASSERT(raw != nullptr);
+		bool refused = false;
+		try
+		{
+			ClusterSlotMap::fromSlotsReply(*static_cast<redisReply*>(raw), "10.1.1.1");
+		}
+		catch (Poco::DataFormatException& exc)
+		{
+			refused = exc.message().find('\n') == std::string::npos;
+		}
+		freeReplyObject(raw);
+		CPPUNIT_ASSERT(refused);
+		CPPUNIT_ASSERT(RedisNodeAddress::isPlausibleHost("fe80::1%eth0"));
+		CPPUNIT_ASSERT(RedisNodeAddress::isPlausibleHost("redis-0.redis.svc_a"));
+		CPPUNIT_ASSERT(!RedisNodeAddress::isPlausibleHost(std::string(256, 'a')));
 	}
 };
 

@@ -36,6 +36,8 @@ ClusterRedirect ClusterRedirect::parse(const std::string& errorText)
 	std::string host = address.substr(0, colon);
 	if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
 		host = host.substr(1, host.size() - 2);
+	if (!host.empty() && !RedisNodeAddress::isPlausibleHost(host))
+		return redirect; // bytes no node announces: a plain error, never a target
 	redirect.kind = kind;
 	redirect.slot = slot;
 	redirect.target.host = host;

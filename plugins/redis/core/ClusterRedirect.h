@@ -29,7 +29,8 @@ struct ClusterRedirect
 	RedisNodeAddress target;
 
 	/// Parses a Redis error text ("MOVED 3999 127.0.0.1:6381"); Kind::None
-	/// when it is another error or malformed (slot beyond 16383, no port).
+	/// when it is another error or malformed (slot beyond 16383, no port, a
+	/// host that fails RedisNodeAddress::isPlausibleHost).
 	/// An empty host (a node announcing no address) is kept empty: the caller
 	/// uses the host it reached the replying node on.
 	static ClusterRedirect parse(const std::string& errorText);

@@ -37,6 +37,8 @@ ClusterSlotMap ClusterSlotMap::fromSlotsReply(const redisReply& reply, const std
 		node.host.assign(master->element[0]->str, master->element[0]->len);
 		if (node.host.empty() || node.host == "?")
 			node.host = replyingHost;
+		else if (!RedisNodeAddress::isPlausibleHost(node.host))
+			throw Poco::DataFormatException("CLUSTER SLOTS: a node announces a malformed host");
 		node.port = static_cast<unsigned short>(master->element[1]->integer);
 		const int index = map.indexOf(node);
 		for (long long slot = first; slot <= last; ++slot)

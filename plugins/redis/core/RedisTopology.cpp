@@ -35,6 +35,20 @@ std::vector<RedisNodeAddress> readNodes(const Poco::Util::AbstractConfiguration&
 
 } // namespace
 
+bool RedisNodeAddress::isPlausibleHost(const std::string& host)
+{
+	if (host.empty() || host.size() > 255)
+		return false;
+	for (const char c : host)
+	{
+		const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-'
+			|| c == '_' || c == ':' || c == '%';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 std::string RedisNodeAddress::describe() const
 {
 	if (host.find(':') != std::string::npos)

@@ -27,6 +27,12 @@ struct RedisNodeAddress
 	bool operator==(const RedisNodeAddress& other) const { return port == other.port && host == other.host; }
 	bool operator!=(const RedisNodeAddress& other) const { return !(*this == other); }
 
+	/// A host name or address a node may announce (MOVED, CLUSTER SLOTS):
+	/// 1-255 bytes of letters, digits, '.', '-', '_', ':' and '%' (IPv6 zone).
+	/// Anything else from the wire (spaces, control bytes) is refused before it
+	/// is connected to or logged.
+	static bool isPlausibleHost(const std::string& host);
+
 	/// Parses "host:port" or "[v6]:port"; throws ConfigException naming `key`.
 	static RedisNodeAddress parse(const std::string& text, const std::string& key);
 };

@@ -9,6 +9,7 @@
 #include "RedisCommands.h"
 #include "RedisError.h"
 #include "RedisMetrics.h"
+#include "eventbus/SafeText.h"
 #include <algorithm>
 
 namespace eventbus {
@@ -319,7 +320,7 @@ void RedisPublisher::publishDirect(std::unique_lock<std::mutex>& lock, const std
 			{
 				const ClusterRedirect redirect = ClusterRedirect::parse(serverError);
 				if (redirect.kind != ClusterRedirect::Kind::None)
-					throw ClusterRedirectedError("redis " + _endpoint + " redirected SPUBLISH: " + serverError, redirect);
+					throw ClusterRedirectedError("redis " + _endpoint + " redirected SPUBLISH: " + SafeText::escape(serverError), redirect);
 			}
 			if (classifyReply(serverError, ReplyStage::Command) == RedisFailure::Permission)
 			{

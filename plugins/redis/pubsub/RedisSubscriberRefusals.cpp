@@ -9,6 +9,7 @@
 #include "RedisSubscriber.h"
 #include "RedisCommands.h"
 #include "RedisError.h"
+#include "eventbus/SafeText.h"
 
 namespace eventbus {
 
@@ -85,8 +86,8 @@ void RedisSubscriber::redirected(const SentCommand& sent, const std::string& ser
 		channel = moved.name;
 		if (moved.waiters > 0)
 		{
-			_refusals[moved.serial] = Refusal{"redis " + _endpoint + " redirected SSUBSCRIBE " + moved.name + ": "
-				+ serverError, moved.waiters, redirect};
+			_refusals[moved.serial] = Refusal{"redis " + _endpoint + " redirected SSUBSCRIBE " + SafeText::escape(moved.name)
+				+ ": " + SafeText::escape(serverError), moved.waiters, redirect};
 		}
 		others = moved.refs > moved.waiters;
 	}

@@ -256,9 +256,14 @@ Loss lossOf(const SteadyPublisher& steady, const Tally& tally, const std::string
 	return loss;
 }
 
-/// Waits until the last confirmed publish of every tenant arrived (or 5 s).
-void awaitLast(const SteadyPublisher& steady, const Tally& tally)
+/// After a fault was followed: 300 more publishes, then stop, wait until the
+/// last confirmed publish of every tenant arrived (or 5 s), and count what is
+/// missing; the watched tenant's losses after the first of those 300 apart.
+Loss settle(SteadyPublisher& steady, const Tally& tally, const std::string& watched)
 {
+	const int settledFrom = steady.attempted() + 1;
+	CPPUNIT_ASSERT(waitUntil([&]() { return steady.attempted() > settledFrom + 300; }, std::chrono::milliseconds(20000)));
+	steady.stop();
 	waitUntil([&]() {
 		for (const auto& tenant : steady.confirmed())
 		{
@@ -267,6 +272,7 @@ void awaitLast(const SteadyPublisher& steady, const Tally& tally)
 		}
 		return true;
 	}, std::chrono::milliseconds(5000));
+	return lossOf(steady, tally, watched, settledFrom);
 }
 
 std::vector<std::string> tenantsNamed(const std::string& prefix, int count)
@@ -439,11 +445,7 @@ public:
 			std::chrono::milliseconds(RecoveryBoundMs)));
 		const long long resubscribedMs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - movedAt).count();
 		CPPUNIT_ASSERT(waitUntil([&]() { return pair.gaps->count() >= 1; }, std::chrono::milliseconds(RecoveryBoundMs)));
-		const int settledFrom = steady.attempted() + 1;
-		CPPUNIT_ASSERT(waitUntil([&]() { return steady.attempted() > settledFrom + 300; }, std::chrono::milliseconds(20000)));
-		steady.stop();
-		awaitLast(steady, pair.tally);
-		const Loss loss = lossOf(steady, pair.tally, watched, settledFrom);
+		const Loss loss = settle(steady, pair.tally, watched);
 		std::cout << "\n  cluster, slot " << slot << " moved " << from << " -> " << to << " while publishing: first publish on it confirmed "
 				  << steady.recoveredAfterMs() << " ms after the move began, re-subscribed on the new owner after " << resubscribedMs
 				  << " ms; attempted " << steady.attempted() << ", confirmed " << loss.confirmed << ", refused " << steady.refused()
@@ -473,11 +475,7 @@ public:
 		CPPUNIT_ASSERT(waitUntil([&]() { return shardSubscribers(replica, channelOf(watched)) >= 1; },
 			std::chrono::milliseconds(RecoveryBoundMs)));
 		const long long followedMs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-		const int settledFrom = steady.attempted() + 1;
-		CPPUNIT_ASSERT(waitUntil([&]() { return steady.attempted() > settledFrom + 300; }, std::chrono::milliseconds(20000)));
-		steady.stop();
-		awaitLast(steady, pair.tally);
-		const Loss loss = lossOf(steady, pair.tally, watched, settledFrom);
+		const Loss loss = settle(steady, pair.tally, watched);
 		const std::size_t movedTenants = [&]() {
 			std::size_t count = 0;
 			for (const auto& tenant : pair.tenants)
@@ -515,11 +513,7 @@ public:
 			std::chrono::milliseconds(RecoveryBoundMs)));
 		const long long followedMs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killedAt).count();
 		CPPUNIT_ASSERT(waitUntil([&]() { return pair.gaps->count() >= 1; }, std::chrono::milliseconds(RecoveryBoundMs)));
-		const int settledFrom = steady.attempted() + 1;
-		CPPUNIT_ASSERT(waitUntil([&]() { return steady.attempted() > settledFrom + 300; }, std::chrono::milliseconds(20000)));
-		steady.stop();
-		awaitLast(steady, pair.tally);
-		const Loss loss = lossOf(steady, pair.tally, watched, settledFrom);
+		const Loss loss = settle(steady, pair.tally, watched);
 		std::cout << "\n  cluster, master " << oldMaster << " SIGKILLed: replica " << newMaster << " promoted after " << promotedMs
 				  << " ms, first publish on the slot confirmed " << steady.recoveredAfterMs() << " ms and subscribed on it "
 				  << followedMs << " ms after the kill; attempted " << steady.attempted() << ", confirmed " << loss.confirmed

@@ -15,6 +15,22 @@
 
 using namespace eventbus;
 
+namespace {
+
+/// The reply hiredis reads from `resp`; the caller frees it.
+void* parsed(const std::string& resp)
+{
+	redisReader* reader = redisReaderCreate();
+	CPPUNIT_ASSERT_EQUAL(REDIS_OK, redisReaderFeed(reader, resp.data(), resp.size()));
+	void* raw = nullptr;
+	CPPUNIT_ASSERT_EQUAL(REDIS_OK, redisReaderGetReply(reader, &raw));
+	redisReaderFree(reader);
+	CPPUNIT_ASSERT(raw != nullptr);
+	return raw;
+}
+
+} // namespace
+
 class ClusterSlotTest : public CppUnit::TestFixture
 {
 	CPPUNIT_TEST_SUITE(ClusterSlotTest);
@@ -118,12 +134,7 @@ public:
 		                         "*4\r\n:0\r\n:49\r\n*3\r\n$9\r\n127.0.0.1\r\n:7000\r\n$2\r\nid\r\n"
 		                         "*3\r\n$9\r\n127.0.0.1\r\n:7003\r\n$2\r\nr1\r\n"
 		                         "*3\r\n:50\r\n:99\r\n*3\r\n$0\r\n\r\n:7001\r\n$2\r\ni2\r\n";
-		redisReader* reader = redisReaderCreate();
-		CPPUNIT_ASSERT_EQUAL(REDIS_OK, redisReaderFeed(reader, resp.data(), resp.size()));
-		void* raw = nullptr;
-		CPPUNIT_ASSERT_EQUAL(REDIS_OK, redisReaderGetReply(reader, &raw));
-		redisReaderFree(reader);
-		CPPUNIT_ASSERT(raw != nullptr);
+		void* raw = parsed(resp);
 		const ClusterSlotMap map = ClusterSlotMap::fromSlotsReply(*static_cast<redisReply*>(raw), "10.1.1.1");
 		freeReplyObject(raw);
 		CPPUNIT_ASSERT_EQUAL(100u, map.coveredSlots());
@@ -144,12 +155,7 @@ public:
 		const std::string host = "1.2.3.4\nWARN forged";
 		const std::string resp = "*1\r\n*3\r\n:0\r\n:16383\r\n*3\r\n$" + std::to_string(host.size()) + "\r\n" + host
 			+ "\r\n:7000\r\n$2\r\nid\r\n";
-		redisReader* reader = redisReaderCreate();
-		CPPUNIT_ASSERT_EQUAL(REDIS_OK, redisReaderFeed(reader, resp.data(), resp.size()));
-		void* raw = nullptr;
-		CPPUNIT_ASSERT_EQUAL(REDIS_OK, redisReaderGetReply(reader, &raw));
-		redisReaderFree(reader);
-		CPPUNIT_ASSERT(raw != nullptr);
+		void* raw = parsed(resp);
 		bool refused = false;
 		try
 		{

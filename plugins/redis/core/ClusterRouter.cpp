@@ -7,6 +7,7 @@
 #include "ClusterRouter.h"
 #include "RedisConnection.h"
 #include "RedisError.h"
+#include "eventbus/SafeText.h"
 #include <algorithm>
 
 namespace eventbus {
@@ -92,6 +93,24 @@ bool ClusterRouter::ownerOf(const std::string& key, RedisNodeAddress& owner)
 	}
 	_wake.notify_all();
 	return false;
+}
+
+RedisNodeAddress ClusterRouter::owner(const std::string& key)
+{
+	RedisNodeAddress found;
+	if (!ownerOf(key, found))
+	{
+		throw TransportException("redis cluster: no node serves slot " + std::to_string(ClusterSlot::ofKey(key))
+			+ " of " + SafeText::escape(key) + " (" + health().reason + ")");
+	}
+	return found;
+}
+
+void ClusterRouter::follow(const ClusterRedirectedError& redirected, int hop)
+{
+	if (hop + 1 >= MaxRedirects || redirected.redirect().kind != ClusterRedirect::Kind::Moved)
+		throw TransportException(redirected.message() + " (after " + std::to_string(hop + 1) + " redirects)");
+	moved(redirected.redirect());
 }
 
 void ClusterRouter::moved(const ClusterRedirect& redirect)

@@ -57,6 +57,18 @@ public:
 	/// slot is uncovered or no map was read yet (a refresh is requested).
 	bool ownerOf(const std::string& key, RedisNodeAddress& owner);
 
+	/// The master serving `key`'s slot; throws TransportException naming the
+	/// slot, `key` (escaped) and the coverage when none does.
+	RedisNodeAddress owner(const std::string& key);
+
+	/// The redirect that answered attempt `hop` (0-based) of a command: after
+	/// MOVED, under MaxRedirects attempts, the map is corrected (moved()) and
+	/// the caller tries again; else throws TransportException with its message.
+	void follow(const ClusterRedirectedError& redirected, int hop);
+
+	/// Attempts of one command that follow() allows.
+	static constexpr int MaxRedirects = 3;
+
 	/// A node answered MOVED: the slot is assigned to its target now and a
 	/// refresh is requested (a MOVED usually means more slots moved).
 	void moved(const ClusterRedirect& redirect);

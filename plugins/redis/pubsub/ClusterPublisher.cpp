@@ -5,18 +5,11 @@
 // MOVED, and the mirror for pattern subscribers.
 //
 #include "ClusterPublisher.h"
-#include "ClusterSlot.h"
 #include "RedisMetrics.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/SafeText.h"
 
 namespace eventbus {
-
-namespace {
-
-constexpr int MaxRedirects = 3;
-
-} // namespace
 
 ClusterPublisher::ClusterPublisher(const RedisSettings& settings, RedisSocketFactory socketFactory, Metrics& metrics,
 	Poco::Logger& logger, std::shared_ptr<ClusterRouter> router)
@@ -77,13 +70,7 @@ std::shared_ptr<RedisPublisher> ClusterPublisher::nodeFor(const RedisNodeAddress
 
 std::shared_ptr<RedisPublisher> ClusterPublisher::route(const std::string& channel)
 {
-	RedisNodeAddress owner;
-	if (!_router->ownerOf(channel, owner))
-	{
-		throw TransportException("redis cluster: no node serves slot " + std::to_string(ClusterSlot::ofKey(channel))
-			+ " of channel " + SafeText::escape(channel) + " (" + _router->health().reason + ")");
-	}
-	return nodeFor(owner);
+	return nodeFor(_router->owner(channel));
 }
 
 PublishCallback ClusterPublisher::watching(PublishCallback done)
@@ -124,21 +111,15 @@ void ClusterPublisher::publish(const std::string& channel, const std::string& wi
 		catch (ClusterRedirectedError& exc)
 		{
 			_redirects.increment();
-			if (hop + 1 >= MaxRedirects || exc.redirect().kind != ClusterRedirect::Kind::Moved)
-				throw TransportException(exc.message() + " (after " + std::to_string(hop + 1) + " redirects)");
-			_router->moved(exc.redirect());
+			_router->follow(exc, hop);
 		}
 		catch (AccessDeniedException&)
 		{
 			throw;
 		}
-		catch (OutcomeUnknownException&)
-		{
-			_router->requestRefresh();
-			throw;
-		}
 		catch (TransportException&)
 		{
+			// Unreachable, outcome unknown: the node may be gone, a replica takes over.
 			_router->requestRefresh();
 			throw;
 		}

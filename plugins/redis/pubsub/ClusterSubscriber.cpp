@@ -16,7 +16,6 @@ namespace eventbus {
 
 namespace {
 
-constexpr int MaxRedirects = 3;
 constexpr std::chrono::milliseconds IdlePass(1000);
 constexpr std::chrono::milliseconds BusyPass(250);
 
@@ -153,11 +152,7 @@ std::uint64_t ClusterSubscriber::subscribe(const ChannelSubscription& subscripti
 	{
 		for (int hop = 0;; ++hop)
 		{
-			if (!_router->ownerOf(subscription.channel, entry.address))
-			{
-				throw TransportException("redis cluster: no node serves slot " + std::to_string(ClusterSlot::ofKey(subscription.channel))
-					+ " of channel " + SafeText::escape(subscription.channel) + " (" + _router->health().reason + ")");
-			}
+			entry.address = _router->owner(subscription.channel);
 			try
 			{
 				entry.nodeId = place(entry, entry.address, true);
@@ -166,9 +161,7 @@ std::uint64_t ClusterSubscriber::subscribe(const ChannelSubscription& subscripti
 			catch (ClusterRedirectedError& exc)
 			{
 				_redirects.increment();
-				if (hop + 1 >= MaxRedirects || exc.redirect().kind != ClusterRedirect::Kind::Moved)
-					throw TransportException(exc.message() + " (after " + std::to_string(hop + 1) + " redirects)");
-				_router->moved(exc.redirect());
+				_router->follow(exc, hop);
 			}
 		}
 		entry.node = nodeKey(entry.address, true);

@@ -74,143 +74,107 @@ void RedisPubSubTransport::start(const TransportContext& context)
 
 void RedisPubSubTransport::stop()
 {
-	std::shared_ptr<SentinelLocator> locator;
-	std::shared_ptr<RedisPublisher> publisher;
-	std::shared_ptr<RedisSubscriber> subscriber;
-	std::shared_ptr<ClusterRouter> router;
-	std::shared_ptr<ClusterPublisher> clusterPublisher;
-	std::shared_ptr<ClusterSubscriber> clusterSubscriber;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		_stopped = true;
-		publisher = _publisher;
-		subscriber = _subscriber;
-		locator = _locator;
-		router = _router;
-		clusterPublisher = _clusterPublisher;
-		clusterSubscriber = _clusterSubscriber;
 	}
+	const Workers workers = this->workers();
 	// All are idempotent; outside the lock so a concurrent health() or
 	// publish() is not stuck behind the joins.
-	if (subscriber)
-		subscriber->stop();
-	if (publisher)
-		publisher->stop();
-	if (clusterSubscriber)
-		clusterSubscriber->stop();
-	if (clusterPublisher)
-		clusterPublisher->stop();
-	if (router)
-		router->stop();
-	if (locator)
-		locator->stop();
+	if (workers.subscriber)
+		workers.subscriber->stop();
+	if (workers.publisher)
+		workers.publisher->stop();
+	if (workers.clusterSubscriber)
+		workers.clusterSubscriber->stop();
+	if (workers.clusterPublisher)
+		workers.clusterPublisher->stop();
+	if (workers.router)
+		workers.router->stop();
+	if (workers.locator)
+		workers.locator->stop();
 }
 
-void RedisPubSubTransport::checkRunningLocked() const
+RedisPubSubTransport::Workers RedisPubSubTransport::workers() const
 {
-	if (!_started)
-		throw TransportException("redis transport not started");
-	if (_stopped)
-		throw TransportException("redis transport is stopped");
+	std::lock_guard<std::mutex> lock(_mutex);
+	return Workers{_locator, _publisher, _subscriber, _router, _clusterPublisher, _clusterSubscriber};
+}
+
+RedisPubSubTransport::Workers RedisPubSubTransport::running() const
+{
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (!_started)
+			throw TransportException("redis transport not started");
+		if (_stopped)
+			throw TransportException("redis transport is stopped");
+	}
+	return workers();
 }
 
 void RedisPubSubTransport::publish(const OutboundMessage& message)
 {
-	std::shared_ptr<RedisPublisher> publisher;
-	std::shared_ptr<ClusterPublisher> clusterPublisher;
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		checkRunningLocked();
-		publisher = _publisher;
-		clusterPublisher = _clusterPublisher;
-	}
-	if (clusterPublisher)
-		clusterPublisher->publish(message.channel, message.wire);
+	const Workers workers = running();
+	if (workers.clusterPublisher)
+		workers.clusterPublisher->publish(message.channel, message.wire);
 	else
-		publisher->publish(message.channel, message.wire);
+		workers.publisher->publish(message.channel, message.wire);
 }
 
 void RedisPubSubTransport::publishAsync(const OutboundMessage& message, PublishCallback done)
 {
-	std::shared_ptr<RedisPublisher> publisher;
-	std::shared_ptr<ClusterPublisher> clusterPublisher;
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		checkRunningLocked();
-		publisher = _publisher;
-		clusterPublisher = _clusterPublisher;
-	}
-	if (clusterPublisher)
-		clusterPublisher->publishAsync(message.channel, message.wire, std::move(done));
+	const Workers workers = running();
+	if (workers.clusterPublisher)
+		workers.clusterPublisher->publishAsync(message.channel, message.wire, std::move(done));
 	else
-		publisher->publishAsync(message.channel, message.wire, std::move(done));
+		workers.publisher->publishAsync(message.channel, message.wire, std::move(done));
 }
 
 std::uint64_t RedisPubSubTransport::subscribe(const ChannelSubscription& subscription, DeliveryCallback callback)
 {
-	std::shared_ptr<RedisSubscriber> subscriber;
-	std::shared_ptr<ClusterSubscriber> clusterSubscriber;
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		checkRunningLocked();
-		subscriber = _subscriber;
-		clusterSubscriber = _clusterSubscriber;
-	}
-	if (clusterSubscriber)
-		return clusterSubscriber->subscribe(subscription, std::move(callback));
-	return subscriber->subscribe(subscription, std::move(callback));
+	const Workers workers = running();
+	if (workers.clusterSubscriber)
+		return workers.clusterSubscriber->subscribe(subscription, std::move(callback));
+	return workers.subscriber->subscribe(subscription, std::move(callback));
 }
 
 void RedisPubSubTransport::unsubscribe(std::uint64_t id)
 {
-	std::shared_ptr<RedisSubscriber> subscriber;
-	std::shared_ptr<ClusterSubscriber> clusterSubscriber;
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		subscriber = _subscriber;
-		clusterSubscriber = _clusterSubscriber;
-	}
 	// Idempotent, also after stop().
-	if (clusterSubscriber)
-		clusterSubscriber->unsubscribe(id);
-	else if (subscriber)
-		subscriber->unsubscribe(id);
+	const Workers workers = this->workers();
+	if (workers.clusterSubscriber)
+		workers.clusterSubscriber->unsubscribe(id);
+	else if (workers.subscriber)
+		workers.subscriber->unsubscribe(id);
 }
 
 TransportHealth RedisPubSubTransport::health()
 {
-	std::shared_ptr<SentinelLocator> locator;
-	std::shared_ptr<RedisPublisher> publisher;
-	std::shared_ptr<RedisSubscriber> subscriber;
-	std::shared_ptr<ClusterPublisher> clusterPublisher;
-	std::shared_ptr<ClusterSubscriber> clusterSubscriber;
+	Workers workers;
+	try
 	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		if (!_started)
-			return {false, "redis transport not started"};
-		if (_stopped)
-			return {false, "redis transport is stopped"};
-		publisher = _publisher;
-		subscriber = _subscriber;
-		locator = _locator;
-		clusterPublisher = _clusterPublisher;
-		clusterSubscriber = _clusterSubscriber;
+		workers = running();
 	}
-	if (clusterPublisher)
+	catch (TransportException& exc)
 	{
-		TransportHealth health = clusterPublisher->health();
+		return {false, exc.message()};
+	}
+	if (workers.clusterPublisher)
+	{
+		TransportHealth health = workers.clusterPublisher->health();
 		if (!health.ready)
 			return health;
-		return clusterSubscriber->health();
+		return workers.clusterSubscriber->health();
 	}
-	TransportHealth health = publisher->health();
+	TransportHealth health = workers.publisher->health();
 	if (health.ready)
 	{
-		TransportHealth subscribed = subscriber->health();
+		TransportHealth subscribed = workers.subscriber->health();
 		if (!subscribed.ready)
 			health = subscribed;
 	}
-	return RedisTransportSocket::withTopology(health, locator);
+	return RedisTransportSocket::withTopology(health, workers.locator);
 }
 
 } // namespace eventbus

@@ -48,7 +48,20 @@ public:
 	TransportHealth health() override;
 
 private:
-	void checkRunningLocked() const;
+	/// What the methods use, taken under the lock and used without it: the
+	/// standalone/Sentinel pair or the cluster pair (the others null).
+	struct Workers
+	{
+		std::shared_ptr<SentinelLocator> locator;
+		std::shared_ptr<RedisPublisher> publisher;
+		std::shared_ptr<RedisSubscriber> subscriber;
+		std::shared_ptr<ClusterRouter> router;
+		std::shared_ptr<ClusterPublisher> clusterPublisher;
+		std::shared_ptr<ClusterSubscriber> clusterSubscriber;
+	};
+	Workers workers() const;
+	/// workers(), throwing TransportException unless started and not stopped.
+	Workers running() const;
 
 	RedisSocketFactory _socketFactory; // empty: chosen by the URL in start()
 	mutable std::mutex _mutex;

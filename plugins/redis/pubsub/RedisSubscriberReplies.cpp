@@ -102,7 +102,7 @@ void RedisSubscriber::handle(const redisReply& reply, std::size_t skippedBytes, 
 				return;
 			}
 		}
-		if (!sent.key.empty() && !sent.unsubscribe && classifyReply(error, ReplyStage::Command) == RedisFailure::Permission)
+		if (!sent.key.empty() && classifyReply(error, ReplyStage::Command) == RedisFailure::Permission)
 		{
 			refused(sent, error);
 			return;

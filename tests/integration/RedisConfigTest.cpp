@@ -223,11 +223,14 @@ public:
 				{"eventbus.redis.cluster.allTenants", "pattern"}}}},
 			{"eventbus.redis.sentinel.password", {{{"eventbus.redis.sentinel.nodes", "127.0.0.1:26379"},
 				{"eventbus.redis.sentinel.master", "m"}, {"eventbus.redis.sentinel.user", "u"}}}}};
-		// redis-streams refuses a cluster at start, never serving it as one server.
-		const std::string cluster = configError({{"eventbus.transport", "redis-streams"},
-			{"eventbus.redis.cluster.nodes", "127.0.0.1:7000"}});
-		CPPUNIT_ASSERT_MESSAGE(cluster, contains(cluster, "eventbus.redis.cluster.nodes")
-			&& contains(cluster, "does not run on a Redis Cluster"));
+		// redis-streams on a cluster: its own key is checked too.
+		for (const char* poll : {"0", "1001", "soon"})
+		{
+			const std::string cluster = configError({{"eventbus.transport", "redis-streams"},
+				{"eventbus.redis.cluster.nodes", "127.0.0.1:7000"}, {"eventbus.redis.streams.clusterPollMs", poll}});
+			CPPUNIT_ASSERT_MESSAGE(cluster, contains(cluster, "eventbus.redis.streams.clusterPollMs")
+				&& contains(cluster, poll));
+		}
 		for (const auto& [expected, cases] : refusals)
 		{
 			for (const auto& overrides : cases)

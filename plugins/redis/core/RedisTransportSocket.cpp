@@ -82,7 +82,7 @@ void RedisTransportSocket::refuseCluster(const RedisSettings& settings, const st
 	// Refused rather than quietly talking to the URL's host as one server.
 	throw ConfigException(std::string(RedisTopologySettings::ClusterNodesKey) + ": " + what
 		+ " does not run on a Redis Cluster in this version of the plugin (standalone and Sentinel do; "
-		"the `redis` Pub/Sub transport runs on a cluster)");
+		"the redis and redis-streams transports run on a cluster)");
 }
 
 RedisSocketFactory RedisTransportSocket::choose(const RedisSettings& settings, const std::string& env,

@@ -77,6 +77,40 @@ void StreamConsumer::stop()
 	_delivery.stop();
 }
 
+void StreamConsumer::cluster(ClusterHooks hooks)
+{
+	_cluster = std::move(hooks);
+	_delivery.deadLetterWriter(_cluster.deadLetter);
+}
+
+void StreamConsumer::topologyChanged()
+{
+	_discoverNow = true;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		++_changes;
+	}
+	_changed.notify_all();
+	unblockReader();
+}
+
+bool StreamConsumer::redirectedBy(const std::string& error)
+{
+	if (!_cluster.owns)
+		return false;
+	const std::string::size_type at = std::min(error.find("MOVED "), error.find("ASK "));
+	if (at == std::string::npos)
+		return false;
+	ClusterRedirect redirect = ClusterRedirect::parse(error.substr(at));
+	if (redirect.kind == ClusterRedirect::Kind::None)
+		return false;
+	if (redirect.target.host.empty())
+		redirect.target.host = _redis.endpoint.host;
+	if (_cluster.redirected)
+		_cluster.redirected(redirect);
+	return true;
+}
+
 void StreamConsumer::unblockReader()
 {
 	// The reader may sit in XREADGROUP BLOCK: end it now (best effort; an ACL
@@ -108,7 +142,9 @@ std::uint64_t StreamConsumer::subscribe(const ChannelSubscription& subscription,
 			throw TransportException("redis-streams transport is stopped");
 	}
 	// The group exists before subscribe() returns: an event published after
-	// it is read by this group. No lock held: this is network I/O.
+	// it is read by this group. No lock held: this is network I/O. (On a
+	// cluster the ClusterStreamConsumer made a single stream's group already.)
+	if (subscription.pattern || !_cluster.owns)
 	try
 	{
 		RedisConnection connection(_redis, _socketFactory(), ControlReplyBytes);
@@ -132,12 +168,23 @@ std::uint64_t StreamConsumer::subscribe(const ChannelSubscription& subscription,
 			}
 			while (cursor != "0");
 		}
-		else
+		else if (!_cluster.owns)
 		{
-			found.insert(subscription.channel);
+			found.insert(subscription.channel); // on a cluster, ClusterStreamConsumer created it on its owner
 		}
 		for (const std::string& key : found)
-			createGroup(connection, key, group, _streams.startFromBeginning);
+		{
+			if (_cluster.owns && !_cluster.owns(key))
+				continue; // a key of a slot migrating away: its new owner's consumer creates it
+			try
+			{
+				createGroup(connection, key, group, _streams.startFromBeginning);
+			}
+			catch (ClusterRedirectedError& exc)
+			{
+				redirectedBy(exc.message());
+			}
+		}
 		created = true;
 		connection.close();
 	}
@@ -213,14 +260,18 @@ std::map<std::string, std::map<std::string, std::vector<StreamTargetPtr>>> Strea
 		const Subscription& sub = entry.second;
 		if (!sub.pattern)
 		{
-			set[sub.group][sub.channel].push_back(sub.target);
+			if (!_cluster.owns || _cluster.owns(sub.channel))
+				set[sub.group][sub.channel].push_back(sub.target);
 			continue;
 		}
 		auto keys = _discovered.find(sub.channel);
 		if (keys == _discovered.end())
 			continue;
 		for (const std::string& key : keys->second)
-			set[sub.group][key].push_back(sub.target);
+		{
+			if (!_cluster.owns || _cluster.owns(key))
+				set[sub.group][key].push_back(sub.target);
+		}
 	}
 	return set;
 }
@@ -232,6 +283,12 @@ bool StreamConsumer::createGroup(RedisConnection& connection, const std::string&
 	ReplyPtr reply = connection.readReply();
 	if (reply->type == REDIS_REPLY_ERROR && RedisConnection::text(*reply).compare(0, 9, "BUSYGROUP") == 0)
 		return true;
+	if (reply->type == REDIS_REPLY_ERROR)
+	{
+		const ClusterRedirect redirect = ClusterRedirect::parse(RedisConnection::text(*reply));
+		if (redirect.kind != ClusterRedirect::Kind::None)
+			throw ClusterRedirectedError(RedisConnection::text(*reply), redirect);
+	}
 	connection.throwIfError(*reply, "XGROUP");
 	return false;
 }
@@ -255,6 +312,15 @@ bool StreamConsumer::ensureGroups(RedisConnection& connection,
 				// discovered after the subscription is new: read from its start.
 				existed = createGroup(connection, stream.first, group.first,
 					state.everCreated || state.fromStart || _streams.startFromBeginning);
+			}
+			catch (ClusterRedirectedError& exc)
+			{
+				// The slot left this node (MOVED: not ours any more, the next
+				// read set leaves it out) or is migrating (ASK: try again later).
+				redirectedBy(exc.message());
+				if (exc.redirect().kind == ClusterRedirect::Kind::Ask)
+					all = false;
+				continue;
 			}
 			catch (RedisError& exc)
 			{
@@ -295,6 +361,8 @@ void StreamConsumer::gap(const std::string& reason)
 
 void StreamConsumer::streamError(const std::string& group, const std::string& key, const std::string& error)
 {
+	if (redirectedBy(error) && error.compare(0, 6, "MOVED ") == 0)
+		return; // the slot left this node: the next read set leaves its streams out
 	_refused = true;
 	if (error.compare(0, 7, "NOGROUP") == 0)
 	{

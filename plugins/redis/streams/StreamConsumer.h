@@ -16,6 +16,8 @@
 
 #include "OwnedThread.h"
 #include "Backoff.h"
+#include "ClusterRedirect.h"
+#include "RedisCommands.h"
 #include "eventbus/RateLimitedLog.h"
 #include "RedisConnection.h"
 #include "RedisSettings.h"
@@ -28,6 +30,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -67,6 +70,27 @@ public:
 
 	/// Ready when connected and every group exists.
 	TransportHealth health() const;
+
+	/// What a consumer of one Redis Cluster node needs from the cluster.
+	struct ClusterHooks
+	{
+		/// True when `key`'s slot is served by this consumer's node (map of now).
+		std::function<bool(const std::string& key)> owns;
+		/// A MOVED or ASK reply this node sent for a stream key (the text, the node's address).
+		std::function<void(const ClusterRedirect& redirect)> redirected;
+		/// Writes a dead letter (XADD to {channel}:dlq, another slot) on its owner (StreamDelivery::DeadLetterWriter).
+		std::function<std::string(const Command& xadd)> deadLetter;
+		/// Keys of several slots cannot share an XREADGROUP: one read per slot,
+		/// pipelined, the last blocking at most this long.
+		int pollMs = 10;
+	};
+	/// Reads only the keys `hooks.owns`, one XREADGROUP per slot; the cluster
+	/// creates the groups of single-stream subscriptions. Before start().
+	void cluster(ClusterHooks hooks);
+
+	/// The slot map changed: the read set is computed again, pattern streams
+	/// discovered again, at once.
+	void topologyChanged();
 
 	/// The consumer name this process reads as.
 	const std::string& consumerName() const { return _streams.consumer; }
@@ -108,6 +132,11 @@ private:
 	void readHistory(RedisConnection& connection, const std::string& group, const std::string& key, StreamState& state);
 	void readNew(RedisConnection& connection, const std::string& group,
 		const std::map<std::string, std::vector<StreamTargetPtr>>& streams, int blockMs);
+	/// On a cluster: readNew with one XREADGROUP per slot, pipelined.
+	void readNewBySlot(RedisConnection& connection, const std::string& group, const std::vector<std::string>& keys,
+		std::size_t room, int blockMs);
+	/// A redirect in an error text (cluster only): told to the cluster; true when it was one.
+	bool redirectedBy(const std::string& error);
 	void retryDue(RedisConnection& connection);
 	void claim(RedisConnection& connection, const std::string& group, const std::string& key, StreamState& state);
 	void discover(RedisConnection& connection);
@@ -153,6 +182,8 @@ private:
 	Clock::time_point _nextClaim{};                   // reader thread only
 	bool _refused = false;                            // reader thread only: an error reply this round
 	Clock::time_point _nextDiscovery{};               // reader thread only
+	ClusterHooks _cluster;                            // set before start(); `owns` empty when standalone
+	std::atomic<bool> _discoverNow{false};
 
 	mutable std::mutex _mutex;
 	std::condition_variable _changed;

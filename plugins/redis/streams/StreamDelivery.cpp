@@ -200,22 +200,54 @@ bool StreamDelivery::settle(std::vector<Settlement>& settlements)
 			connection->open();
 			_connection = std::move(connection);
 		}
-		// One XACK per stream and group, in order; dead letters before their XACK.
+		// Dead letters first, each checked: an entry is acknowledged only once
+		// its dead letter is written. One refused stays pending (reclaimed,
+		// tried again later); one that could not be sent fails the round.
+		std::vector<std::string> unwritten;
+		for (auto it = settlements.begin(); it != settlements.end();)
+		{
+			if (it->deadLetter.empty())
+			{
+				++it;
+				continue;
+			}
+			std::string refusal;
+			if (_deadLetterWriter)
+			{
+				refusal = _deadLetterWriter(it->deadLetter);
+			}
+			else
+			{
+				_connection->send(it->deadLetter);
+				ReplyPtr reply = _connection->readReply();
+				if (reply->type == REDIS_REPLY_ERROR)
+					refusal = RedisConnection::text(*reply);
+			}
+			if (!refusal.empty())
+			{
+				_deadLetterLog.warning("redis-streams: dead letter for entry " + it->id + " of " + _redactor.redactText(it->key, 256)
+					+ " refused: " + _redactor.redactText(refusal, 512) + "; the entry stays pending");
+				unwritten.push_back(it->inFlightKey);
+				it = settlements.erase(it);
+				continue;
+			}
+			it->deadLetter.clear();
+			it->deadLettered = true;
+			++it;
+		}
+		if (!unwritten.empty())
+			_settled(unwritten);
+		if (settlements.empty())
+			return true;
+		// One XACK per stream and group, in order.
 		std::string commands;
 		std::size_t replies = 0;
-		std::size_t deadLetters = 0;
 		std::size_t i = 0;
 		while (i < settlements.size())
 		{
-			if (!settlements[i].deadLetter.empty())
-			{
-				commands += RedisConnection::format(settlements[i].deadLetter);
-				++replies;
-				++deadLetters;
-			}
 			std::vector<std::string> ids{settlements[i].id};
 			std::size_t j = i + 1;
-			while (j < settlements.size() && settlements[j].deadLetter.empty() && settlements[j].key == settlements[i].key
+			while (j < settlements.size() && settlements[j].key == settlements[i].key
 				&& settlements[j].group == settlements[i].group)
 			{
 				ids.push_back(settlements[j].id);
@@ -240,7 +272,7 @@ bool StreamDelivery::settle(std::vector<Settlement>& settlements)
 			_ackLog.warning("redis-streams: acknowledgement refused by " + _redis.endpoint.describe() + ": " + refused);
 		}
 	}
-	catch (RedisError& exc)
+	catch (Poco::Exception& exc)
 	{
 		if (_connection)
 		{
@@ -258,7 +290,7 @@ bool StreamDelivery::settle(std::vector<Settlement>& settlements)
 	for (const Settlement& settlement : settlements)
 	{
 		keys.push_back(settlement.inFlightKey);
-		if (!settlement.deadLetter.empty())
+		if (settlement.deadLettered)
 		{
 			++deadLettered;
 			_deadLetterLog.warning("redis-streams: entry " + settlement.id + " of " + _redactor.redactText(settlement.key, 256)

@@ -63,6 +63,10 @@ public:
 	/// Told (from this thread) of an entry whose handler failed, for a retry.
 	using Failed = std::function<void(DueEntry&& entry)>;
 
+	/// Writes one dead letter (an XADD): "" when written, the server's error
+	/// when refused; throws (RedisError, TransportException) when it could not be sent.
+	using DeadLetterWriter = std::function<std::string(const Command& xadd)>;
+
 	StreamDelivery(const RedisSettings& redis, const StreamsSettings& streams, RedisSocketFactory socketFactory,
 		Metrics& metrics, Poco::Logger& logger, const Redactor& redactor, Settled settled, Failed failed);
 	~StreamDelivery();
@@ -77,6 +81,10 @@ public:
 	/// after it returns, unless called from a callback. Idempotent.
 	void stop();
 
+	/// Dead letters through `writer` (a cluster: the dead-letter stream is on
+	/// another slot) instead of this delivery's connection. Before start().
+	void deadLetterWriter(DeadLetterWriter writer) { _deadLetterWriter = std::move(writer); }
+
 	/// Queues entries in order (the reader bounds them by maxInFlight).
 	void offer(std::vector<DueEntry>&& entries);
 
@@ -88,6 +96,7 @@ private:
 		std::string id;
 		std::string inFlightKey;
 		Command deadLetter; ///< empty: acknowledge only
+		bool deadLettered = false; ///< its dead letter is written
 	};
 
 	void run();
@@ -108,6 +117,7 @@ private:
 	Counter& _deadLettered;
 	RateLimitedLog _deadLetterLog;
 	RateLimitedLog _ackLog;
+	DeadLetterWriter _deadLetterWriter;
 
 	std::unique_ptr<RedisConnection> _connection; // dispatcher thread only (and stop() after the join)
 	Backoff _backoff;                              // dispatcher thread only

@@ -2,6 +2,7 @@
 // StreamPublisher.cpp
 //
 #include "StreamPublisher.h"
+#include "ClusterRedirect.h"
 #include "RedisError.h"
 #include "RedisMetrics.h"
 #include "StreamCommands.h"
@@ -170,6 +171,10 @@ std::string StreamPublisher::publish(const std::string& key, const std::string& 
 	catch (OutcomeUnknownException& exc)
 	{
 		throw OutcomeUnknownException(exc.message());
+	}
+	catch (ClusterRedirectedError& exc)
+	{
+		throw ClusterRedirectedError(exc.message(), exc.redirect());
 	}
 	catch (AccessDeniedException& exc)
 	{

@@ -12,6 +12,7 @@
 
 #include "OwnedThread.h"
 #include "Backoff.h"
+#include "ClusterRedirect.h"
 #include "RedisConnection.h"
 #include "RedisSettings.h"
 #include "StreamsSettings.h"
@@ -65,6 +66,15 @@ public:
 	/// OverflowException (without calling `done`) when the queue is full.
 	void publishAsync(const std::string& key, const std::string& wire, Done done);
 
+	/// On a cluster: a buffered event (nobody waits for it) the node answered
+	/// MOVED or ASK to goes to `handler` (on the sender thread, no lock held)
+	/// instead of being logged as refused. Set before start().
+	using Redirected = std::function<void(const std::string& key, const std::string& wire, const ClusterRedirect& redirect)>;
+	void onRedirect(Redirected handler) { _onRedirect = std::move(handler); }
+
+	/// The MINID bound of XADD now ("" without eventbus.redis.streams.maxAgeSeconds).
+	std::string minId() const;
+
 	/// Ready while the connection answers (a PING every healthIntervalMs when idle).
 	TransportHealth health() const;
 
@@ -96,7 +106,6 @@ private:
 	void failQueuedLocked(Completions& completions);
 	/// onOutage=buffer: the publish() calls waiting return, their events stay buffered.
 	void releaseWaitingLocked(Completions& completions);
-	std::string minId() const;
 	static void complete(Completions& completions);
 
 	const RedisSettings _redis;
@@ -105,6 +114,7 @@ private:
 	Poco::Logger& _logger;
 	Counter& _bufferDiscarded;
 	Counter& _aclDenied;
+	Redirected _onRedirect;
 
 	std::unique_ptr<RedisConnection> _connection; // sender thread only
 	Backoff _backoff;                              // sender thread only

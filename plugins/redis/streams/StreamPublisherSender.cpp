@@ -9,8 +9,10 @@
 // again.
 //
 #include "StreamPublisher.h"
+#include "ClusterRedirect.h"
 #include "RedisError.h"
 #include "StreamCommands.h"
+#include "eventbus/SafeText.h"
 #include <Poco/Timestamp.h>
 #include <algorithm>
 
@@ -105,6 +107,7 @@ bool StreamPublisher::sendBatch(std::vector<Pending>& batch, Completions& comple
 		}
 	}
 	const std::size_t stride = trimSeparately ? 2 : 1;
+	std::vector<std::pair<Pending, ClusterRedirect>> redirected; // buffered events a cluster node redirected
 	for (std::size_t i = 0; i < batch.size(); ++i)
 	{
 		Pending& pending = batch[i];
@@ -122,7 +125,12 @@ bool StreamPublisher::sendBatch(std::vector<Pending>& batch, Completions& comple
 			}
 			else
 			{
-				error = std::make_exception_ptr(TransportException("redis " + _connection->endpoint() + " refused XADD: " + serverError));
+				const std::string message = "redis " + _connection->endpoint() + " refused XADD: " + SafeText::escape(serverError);
+				const ClusterRedirect redirect = ClusterRedirect::parse(serverError);
+				// On a cluster: the node does not serve the key's slot; the cluster publisher re-routes it.
+				error = redirect.kind != ClusterRedirect::Kind::None
+					? std::make_exception_ptr(ClusterRedirectedError(message, redirect))
+					: std::make_exception_ptr(TransportException(message));
 			}
 		}
 		else if (!replicated.empty())
@@ -135,10 +143,15 @@ bool StreamPublisher::sendBatch(std::vector<Pending>& batch, Completions& comple
 		}
 		if (pending.done)
 			completions.push_back({std::move(pending.done), id, error});
+		else if (error && _onRedirect && reply.type == REDIS_REPLY_ERROR
+			&& ClusterRedirect::parse(RedisConnection::text(reply)).kind != ClusterRedirect::Kind::None)
+			redirected.push_back({std::move(pending), ClusterRedirect::parse(RedisConnection::text(reply))});
 		else if (error)
 			_logger.error("redis-streams: a buffered event for " + pending.key + " was refused: "
 				+ (replicated.empty() ? RedisConnection::text(reply) : replicated));
 	}
+	for (auto& item : redirected)
+		_onRedirect(item.first.key, item.first.wire, item.second);
 	return true;
 }
 

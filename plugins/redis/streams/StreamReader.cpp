@@ -12,6 +12,7 @@
 #include "RedisError.h"
 #include "StreamCommands.h"
 #include "StreamsMetrics.h"
+#include "ClusterSlot.h"
 #include <algorithm>
 
 namespace eventbus {
@@ -98,13 +99,23 @@ void StreamConsumer::session(RedisConnection& connection)
 				return;
 			changes = _changes;
 		}
-		if (Clock::now() >= _nextDiscovery)
+		if (Clock::now() >= _nextDiscovery || _discoverNow.exchange(false))
 		{
 			// Before the read set: a pattern's first stream may appear only now.
 			discover(connection);
 			_nextDiscovery = Clock::now() + std::chrono::milliseconds(_streams.discoveryIntervalMs);
 		}
 		const auto set = readSet();
+		if (_cluster.owns)
+		{
+			// A stream that left this node (its slot moved) is checked again if it comes back.
+			for (auto& state : _state)
+			{
+				auto group = set.find(state.first.first);
+				if (group == set.end() || group->second.count(state.first.second) == 0)
+					state.second.created = false;
+			}
+		}
 		if (set.empty())
 		{
 			std::unique_lock<std::mutex> lock(_mutex);
@@ -208,6 +219,11 @@ void StreamConsumer::readNew(RedisConnection& connection, const std::string& gro
 	const std::size_t room = std::min(capacity(), _streams.batch);
 	if (keys.empty() || room == 0)
 		return;
+	if (_cluster.owns)
+	{
+		readNewBySlot(connection, group, keys, room, blockMs);
+		return;
+	}
 	std::vector<std::string> ids(keys.size(), ">");
 	connection.send(StreamCommands::readGroup(group, _streams.consumer, room, blockMs, keys, ids));
 	ReplyPtr reply = connection.readReply();
@@ -218,6 +234,44 @@ void StreamConsumer::readNew(RedisConnection& connection, const std::string& gro
 	}
 	std::vector<StreamEntry> entries = StreamCommands::parseRead(*reply);
 	dispatch(connection, group, entries, false);
+}
+
+void StreamConsumer::readNewBySlot(RedisConnection& connection, const std::string& group,
+	const std::vector<std::string>& keys, std::size_t room, int blockMs)
+{
+	// A cluster node refuses one command over keys of several slots
+	// (CROSSSLOT): one XREADGROUP per slot, pipelined; only the last blocks,
+	// and with more than one slot at most pollMs, so that an entry of another
+	// slot waits no longer than that.
+	std::map<unsigned, std::vector<std::string>> bySlot;
+	for (const std::string& key : keys)
+		bySlot[ClusterSlot::ofKey(key)].push_back(key);
+	const std::size_t count = std::max<std::size_t>(1, (room + bySlot.size() - 1) / bySlot.size());
+	const int lastBlock = bySlot.size() > 1 ? std::min(blockMs, _cluster.pollMs) : blockMs;
+	std::string commands;
+	std::size_t index = 0;
+	for (const auto& slot : bySlot)
+	{
+		const bool last = ++index == bySlot.size();
+		const std::vector<std::string> ids(slot.second.size(), ">");
+		commands += RedisConnection::format(StreamCommands::readGroup(group, _streams.consumer, count,
+			last ? lastBlock : 0, slot.second, ids));
+	}
+	connection.sendRaw(commands);
+	// Every reply first: dispatch() may send commands of its own.
+	std::vector<ReplyPtr> replies;
+	for (std::size_t i = 0; i < bySlot.size(); ++i)
+		replies.push_back(connection.readReply());
+	for (ReplyPtr& reply : replies)
+	{
+		if (reply->type == REDIS_REPLY_ERROR)
+		{
+			streamError(group, std::string(), RedisConnection::text(*reply));
+			continue;
+		}
+		std::vector<StreamEntry> entries = StreamCommands::parseRead(*reply);
+		dispatch(connection, group, entries, false);
+	}
 }
 
 } // namespace eventbus

@@ -87,6 +87,7 @@ StreamsSettings StreamsSettings::fromConfig(const Poco::Util::AbstractConfigurat
 		throw ConfigException(Prefix + "retryBackoffMaxMs: must not be below " + Prefix + "retryBackoffMs");
 	s.maxDeliveries = static_cast<int>(readInteger(config, "maxDeliveries", 5, 1, 1000));
 	s.discoveryIntervalMs = readMillis(config, "discoveryIntervalMs", 5000);
+	s.clusterPollMs = static_cast<int>(readInteger(config, "clusterPollMs", 10, 1, 1000));
 	if (s.blockMs >= commandTimeoutMs)
 	{
 		// The reader's socket would time out inside a healthy BLOCK.

@@ -32,6 +32,7 @@ struct StreamsSettings
 	int retryBackoffMaxMs = 30000;      ///< eventbus.redis.streams.retryBackoffMaxMs
 	int maxDeliveries = 5;              ///< eventbus.redis.streams.maxDeliveries: then the dead-letter stream
 	int discoveryIntervalMs = 5000;     ///< eventbus.redis.streams.discoveryIntervalMs: SCAN for pattern subscriptions
+	int clusterPollMs = 10;             ///< eventbus.redis.streams.clusterPollMs: on a cluster, the longest BLOCK while a node serves several slots read
 
 	/// Reads every key (defaults for the absent ones); throws ConfigException
 	/// naming the key at fault. blockMs must stay below

@@ -2,6 +2,10 @@
 // StreamsTransport.cpp
 //
 #include "StreamsTransport.h"
+#include "ClusterCommander.h"
+#include "ClusterRouter.h"
+#include "ClusterStreamConsumer.h"
+#include "ClusterStreamPublisher.h"
 #include "StreamConsumer.h"
 #include "StreamPublisher.h"
 #include "StreamsMetrics.h"
@@ -41,7 +45,6 @@ void StreamsTransport::start(const TransportContext& context)
 {
 	RedisSettings redis = RedisSettings::fromConfig(context.config);
 	const StreamsSettings streams = StreamsSettings::fromConfig(context.config);
-	RedisTransportSocket::refuseCluster(redis, "the redis-streams transport");
 	// Before the lock: a TLS factory reads its CA, certificate and key files.
 	const RedisSocketFactory socketFactory = RedisTransportSocket::choose(redis, context.env, _socketFactory,
 		context.logger, "redis-streams");
@@ -49,119 +52,142 @@ void StreamsTransport::start(const TransportContext& context)
 	if (_started)
 		throw TransportException("redis-streams transport already started");
 	_started = true;
-	_locator = RedisTransportSocket::follow(redis, socketFactory, context.logger);
+	_consumerName = streams.consumer;
 	StreamsMetrics::describe(context.metrics);
 	context.logger.information("redis-streams transport: " + RedisTransportSocket::describe(redis)
 		+ ", consumer " + streams.consumer
 		+ ", group " + streams.group + ", maxLen " + std::to_string(streams.maxLen)
 		+ ", maxDeliveries " + std::to_string(streams.maxDeliveries)
 		+ ", onOutage=" + RedisSettings::toString(redis.onOutage));
-	_publisher = std::make_shared<StreamPublisher>(redis, streams, socketFactory, context.metrics, context.logger);
-	_consumer = std::make_shared<StreamConsumer>(redis, streams, socketFactory, context.metrics, context.logger,
+	Workers& w = _workers;
+	if (redis.topology.kind == RedisTopologyKind::Cluster)
+	{
+		w.router = std::make_shared<ClusterRouter>(redis, socketFactory, context.logger);
+		w.commander = std::make_shared<ClusterCommander>(redis, socketFactory, w.router);
+		w.clusterConsumer = std::make_shared<ClusterStreamConsumer>(redis, streams, socketFactory, context.metrics,
+			context.logger, context.redactor, context.listener, w.router, w.commander);
+		w.clusterPublisher = std::make_shared<ClusterStreamPublisher>(redis, streams, socketFactory, context.metrics,
+			context.logger, w.router, w.commander);
+		w.router->start();
+		w.clusterConsumer->start();
+		w.clusterPublisher->start();
+		return;
+	}
+	w.locator = RedisTransportSocket::follow(redis, socketFactory, context.logger);
+	w.publisher = std::make_shared<StreamPublisher>(redis, streams, socketFactory, context.metrics, context.logger);
+	w.consumer = std::make_shared<StreamConsumer>(redis, streams, socketFactory, context.metrics, context.logger,
 		context.redactor, context.listener);
-	_consumer->start();
-	_publisher->start();
+	w.consumer->start();
+	w.publisher->start();
 }
 
 void StreamsTransport::stop()
 {
-	std::shared_ptr<SentinelLocator> locator;
-	std::shared_ptr<StreamPublisher> publisher;
-	std::shared_ptr<StreamConsumer> consumer;
+	Workers w;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		_stopped = true;
-		publisher = _publisher;
-		consumer = _consumer;
-		locator = _locator;
+		w = _workers;
 	}
-	// Outside the lock: all three join threads.
-	if (consumer)
-		consumer->stop();
-	if (publisher)
-		publisher->stop();
-	if (locator)
-		locator->stop();
+	// Outside the lock: all of them join threads. Consumers first: no
+	// callback runs once they returned.
+	if (w.consumer)
+		w.consumer->stop();
+	if (w.clusterConsumer)
+		w.clusterConsumer->stop();
+	if (w.publisher)
+		w.publisher->stop();
+	if (w.clusterPublisher)
+		w.clusterPublisher->stop();
+	if (w.locator)
+		w.locator->stop();
+	if (w.router)
+		w.router->stop();
+	if (w.commander)
+		w.commander->close();
 }
 
-std::shared_ptr<StreamPublisher> StreamsTransport::publisher() const
+StreamsTransport::Workers StreamsTransport::running() const
 {
 	std::lock_guard<std::mutex> lock(_mutex);
-	if (!_started || !_publisher)
+	if (!_started)
 		throw TransportException("redis-streams transport not started");
 	if (_stopped)
 		throw TransportException("redis-streams transport is stopped");
-	return _publisher;
-}
-
-std::shared_ptr<StreamConsumer> StreamsTransport::consumer() const
-{
-	std::lock_guard<std::mutex> lock(_mutex);
-	if (!_started || !_consumer)
-		throw TransportException("redis-streams transport not started");
-	if (_stopped)
-		throw TransportException("redis-streams transport is stopped");
-	return _consumer;
+	return _workers;
 }
 
 void StreamsTransport::publish(const OutboundMessage& message)
 {
-	publisher()->publish(message.channel, message.wire);
+	publishForId(message);
 }
 
 std::string StreamsTransport::publishForId(const OutboundMessage& message)
 {
-	return publisher()->publish(message.channel, message.wire);
+	const Workers w = running();
+	if (w.clusterPublisher)
+		return w.clusterPublisher->publish(message.channel, message.wire);
+	return w.publisher->publish(message.channel, message.wire);
 }
 
 void StreamsTransport::publishAsync(const OutboundMessage& message, PublishCallback done)
 {
-	publisher()->publishAsync(message.channel, message.wire,
-		[done](const std::string&, std::exception_ptr error) { done(error); });
+	const Workers w = running();
+	auto completion = [done](const std::string&, std::exception_ptr error) { done(error); };
+	if (w.clusterPublisher)
+		w.clusterPublisher->publishAsync(message.channel, message.wire, completion);
+	else
+		w.publisher->publishAsync(message.channel, message.wire, completion);
 }
 
 std::uint64_t StreamsTransport::subscribe(const ChannelSubscription& subscription, DeliveryCallback callback)
 {
-	return consumer()->subscribe(subscription, std::move(callback));
+	const Workers w = running();
+	if (w.clusterConsumer)
+		return w.clusterConsumer->subscribe(subscription, std::move(callback));
+	return w.consumer->subscribe(subscription, std::move(callback));
 }
 
 void StreamsTransport::unsubscribe(std::uint64_t id)
 {
-	std::shared_ptr<StreamConsumer> consumer;
+	Workers w;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
-		consumer = _consumer;
+		w = _workers;
 	}
-	if (consumer)
-		consumer->unsubscribe(id); // idempotent, also after stop()
+	// Idempotent, also after stop().
+	if (w.consumer)
+		w.consumer->unsubscribe(id);
+	if (w.clusterConsumer)
+		w.clusterConsumer->unsubscribe(id);
 }
 
 TransportHealth StreamsTransport::health()
 {
-	std::shared_ptr<SentinelLocator> locator;
-	std::shared_ptr<StreamPublisher> publisher;
-	std::shared_ptr<StreamConsumer> consumer;
+	Workers w;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		if (!_started)
 			return {false, "redis-streams transport not started"};
 		if (_stopped)
 			return {false, "redis-streams transport is stopped"};
-		publisher = _publisher;
-		consumer = _consumer;
-		locator = _locator;
+		w = _workers;
 	}
-	TransportHealth published = publisher->health();
-	TransportHealth consumed = consumer->health();
-	TransportHealth health = !published.ready ? published : !consumed.ready ? consumed
-		: TransportHealth{true, published.reason + "; " + consumed.reason};
-	return RedisTransportSocket::withTopology(health, locator);
+	TransportHealth published = w.clusterPublisher ? w.clusterPublisher->health() : w.publisher->health();
+	TransportHealth consumed = w.clusterConsumer ? w.clusterConsumer->health() : w.consumer->health();
+	if (!published.ready)
+		return published;
+	if (!consumed.ready)
+		return consumed;
+	if (w.clusterConsumer)
+		return consumed; // names the map, the nodes and the consumer
+	return RedisTransportSocket::withTopology(TransportHealth{true, published.reason + "; " + consumed.reason}, w.locator);
 }
 
 std::string StreamsTransport::consumerName() const
 {
 	std::lock_guard<std::mutex> lock(_mutex);
-	return _consumer ? _consumer->consumerName() : std::string();
+	return _consumerName;
 }
 
 } // namespace eventbus

@@ -16,6 +16,10 @@
 namespace eventbus {
 
 class SentinelLocator;
+class ClusterRouter;
+class ClusterCommander;
+class ClusterStreamPublisher;
+class ClusterStreamConsumer;
 
 class StreamPublisher;
 class StreamConsumer;
@@ -55,14 +59,24 @@ public:
 	std::string consumerName() const;
 
 private:
-	std::shared_ptr<StreamPublisher> publisher() const;
-	std::shared_ptr<StreamConsumer> consumer() const;
+	/// What start() made: a publisher and a consumer, or their cluster forms.
+	struct Workers
+	{
+		std::shared_ptr<SentinelLocator> locator; ///< Sentinel mode only
+		std::shared_ptr<StreamPublisher> publisher;
+		std::shared_ptr<StreamConsumer> consumer;
+		std::shared_ptr<ClusterRouter> router; ///< cluster mode only, with the three below
+		std::shared_ptr<ClusterCommander> commander;
+		std::shared_ptr<ClusterStreamPublisher> clusterPublisher;
+		std::shared_ptr<ClusterStreamConsumer> clusterConsumer;
+	};
+	/// The workers of a running transport; throws TransportException before start() and after stop().
+	Workers running() const;
 
 	RedisSocketFactory _socketFactory;
 	mutable std::mutex _mutex;
-	std::shared_ptr<SentinelLocator> _locator; ///< Sentinel mode only
-	std::shared_ptr<StreamPublisher> _publisher;
-	std::shared_ptr<StreamConsumer> _consumer;
+	Workers _workers;
+	std::string _consumerName;
 	bool _started = false;
 	bool _stopped = false;
 };

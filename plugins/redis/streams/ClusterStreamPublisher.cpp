@@ -1,0 +1,244 @@
+//
+// ClusterStreamPublisher.cpp
+//
+// Routing each XADD to the node owning its stream key's slot, following
+// MOVED and ASK.
+//
+#include "ClusterStreamPublisher.h"
+#include "RedisError.h"
+#include "RedisMetrics.h"
+#include "StreamCommands.h"
+#include "eventbus/Exceptions.h"
+#include "eventbus/SafeText.h"
+
+namespace eventbus {
+
+namespace {
+
+Labels streamsLabels(const char* operation)
+{
+	return {{"transport", "redis-streams"}, {"operation", operation}};
+}
+
+} // namespace
+
+ClusterStreamPublisher::ClusterStreamPublisher(const RedisSettings& redis, const StreamsSettings& streams,
+	RedisSocketFactory socketFactory, Metrics& metrics, Poco::Logger& logger, std::shared_ptr<ClusterRouter> router,
+	std::shared_ptr<ClusterCommander> commander)
+	: _redis(redis)
+	, _streams(streams)
+	, _socketFactory(std::move(socketFactory))
+	, _metrics(metrics)
+	, _logger(logger)
+	, _router(std::move(router))
+	, _commander(std::move(commander))
+	, _redirects((metrics.describe(RedisMetrics::ClusterRedirects, RedisMetrics::ClusterRedirectsHelp),
+		metrics.counter(RedisMetrics::ClusterRedirects, streamsLabels("publish"))))
+	, _bufferDiscarded(metrics.counter(Metrics::Dropped, {{"transport", "redis-streams"}, {"reason", "buffer-discarded"}}))
+{
+}
+
+ClusterStreamPublisher::~ClusterStreamPublisher()
+{
+	stop();
+}
+
+void ClusterStreamPublisher::start()
+{
+	for (const auto& master : _router->masters())
+		nodeFor(master);
+}
+
+void ClusterStreamPublisher::stop()
+{
+	std::map<std::string, std::shared_ptr<StreamPublisher>> nodes;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_stopped = true;
+		nodes = _nodes;
+	}
+	for (auto& node : nodes)
+		node.second->stop();
+}
+
+std::shared_ptr<StreamPublisher> ClusterStreamPublisher::nodeFor(const RedisNodeAddress& node)
+{
+	std::shared_ptr<StreamPublisher> publisher;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_stopped)
+			throw TransportException("redis-streams transport is stopped");
+		auto found = _nodes.find(node.describe());
+		if (found != _nodes.end())
+			return found->second;
+		publisher = std::make_shared<StreamPublisher>(_redis.forNode(node), _streams, _socketFactory, _metrics, _logger);
+		// A buffered event the node redirected (nobody waits for it): sent on
+		// to the owner, and counted when that fails too.
+		publisher->onRedirect([this](const std::string& key, const std::string& wire, const ClusterRedirect& redirect) {
+			_redirects.increment();
+			auto discard = [this, key](const std::string&, std::exception_ptr error) {
+				if (!error)
+					return;
+				_bufferDiscarded.increment();
+				_logger.error("redis-streams cluster: a buffered event for " + SafeText::escape(key)
+					+ " could not be re-routed after a redirect");
+			};
+			try
+			{
+				if (redirect.kind == ClusterRedirect::Kind::Ask)
+				{
+					asked(redirect, key, wire);
+					return;
+				}
+				_router->moved(redirect);
+				nodeFor(redirect.target)->publishAsync(key, wire, following(key, wire, discard, 1));
+			}
+			catch (Poco::Exception& exc)
+			{
+				discard(std::string(), std::make_exception_ptr(TransportException(exc.message())));
+			}
+		});
+		_nodes[node.describe()] = publisher;
+	}
+	// Connects: never under the lock. A publish meanwhile queues.
+	publisher->start();
+	return publisher;
+}
+
+std::string ClusterStreamPublisher::asked(const ClusterRedirect& redirect, const std::string& key, const std::string& wire)
+{
+	std::vector<Command> commands{StreamCommands::xadd(key, wire, _streams.maxLen, std::string())};
+	if (_streams.waitReplicas > 0)
+		commands.push_back(StreamCommands::wait(_streams.waitReplicas, _streams.waitTimeoutMs));
+	std::vector<ReplyPtr> replies = _commander->asking(redirect.target, commands);
+	const redisReply& added = *replies.front();
+	if (added.type == REDIS_REPLY_ERROR)
+	{
+		const std::string text = RedisConnection::text(added);
+		throw TransportException("redis " + redirect.target.describe() + " refused XADD after ASK: " + SafeText::escape(text));
+	}
+	if (_streams.waitReplicas > 0)
+	{
+		const redisReply& waited = *replies.back();
+		const long long acks = waited.type == REDIS_REPLY_INTEGER ? waited.integer : -1;
+		if (acks < _streams.waitReplicas)
+		{
+			throw TransportException("redis " + redirect.target.describe() + ": replicated to "
+				+ std::to_string(std::max(0LL, acks)) + " of " + std::to_string(_streams.waitReplicas)
+				+ " replicas within eventbus.redis.streams.waitTimeoutMs=" + std::to_string(_streams.waitTimeoutMs) + " ms");
+		}
+	}
+	return RedisConnection::text(added);
+}
+
+StreamPublisher::Done ClusterStreamPublisher::following(const std::string& key, const std::string& wire,
+	StreamPublisher::Done done, int hop)
+{
+	return [this, key, wire, done = std::move(done), hop](const std::string& id, std::exception_ptr error) {
+		if (!error)
+		{
+			done(id, nullptr);
+			return;
+		}
+		try
+		{
+			std::rethrow_exception(error);
+		}
+		catch (ClusterRedirectedError& exc)
+		{
+			// On the redirecting node's sender thread; the next attempt queues on another node.
+			_redirects.increment();
+			try
+			{
+				if (exc.redirect().kind == ClusterRedirect::Kind::Ask)
+				{
+					done(asked(exc.redirect(), key, wire), nullptr);
+					return;
+				}
+				_router->follow(exc, hop);
+				nodeFor(_router->owner(key))->publishAsync(key, wire, following(key, wire, done, hop + 1));
+				return;
+			}
+			catch (Poco::Exception& again)
+			{
+				error = std::make_exception_ptr(TransportException(again.message()));
+			}
+		}
+		catch (AccessDeniedException&)
+		{
+		}
+		catch (TransportException&)
+		{
+			_router->requestRefresh(); // the node may be gone: a replica takes over
+		}
+		catch (...)
+		{
+		}
+		done(std::string(), error);
+	};
+}
+
+std::string ClusterStreamPublisher::publish(const std::string& key, const std::string& wire)
+{
+	for (int hop = 0;; ++hop)
+	{
+		std::shared_ptr<StreamPublisher> node = nodeFor(_router->owner(key));
+		try
+		{
+			return node->publish(key, wire);
+		}
+		catch (ClusterRedirectedError& exc)
+		{
+			_redirects.increment();
+			if (exc.redirect().kind == ClusterRedirect::Kind::Ask)
+				return asked(exc.redirect(), key, wire);
+			_router->follow(exc, hop);
+		}
+		catch (AccessDeniedException&)
+		{
+			throw;
+		}
+		catch (OverflowException&)
+		{
+			throw;
+		}
+		catch (TransportException&)
+		{
+			_router->requestRefresh(); // unreachable or outcome unknown: the node may be gone
+			throw;
+		}
+	}
+}
+
+void ClusterStreamPublisher::publishAsync(const std::string& key, const std::string& wire, StreamPublisher::Done done)
+{
+	nodeFor(_router->owner(key))->publishAsync(key, wire, following(key, wire, std::move(done), 0));
+}
+
+TransportHealth ClusterStreamPublisher::health()
+{
+	TransportHealth coverage = _router->health();
+	if (!coverage.ready)
+		return coverage;
+	for (const auto& master : _router->masters())
+	{
+		std::shared_ptr<StreamPublisher> node;
+		try
+		{
+			node = nodeFor(master);
+		}
+		catch (Poco::Exception& exc)
+		{
+			return {false, exc.message()};
+		}
+		TransportHealth health = node->health();
+		if (!health.ready)
+		{
+			_router->requestRefresh();
+			return {false, coverage.reason + "; " + health.reason};
+		}
+	}
+	return coverage;
+}
+
+} // namespace eventbus

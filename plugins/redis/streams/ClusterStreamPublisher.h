@@ -1,0 +1,76 @@
+//
+// ClusterStreamPublisher.h
+//
+// XADD on a Redis Cluster: one StreamPublisher per master, each event
+// routed by its stream key's slot through the ClusterRouter. A MOVED reply
+// corrects the map and sends the event to the new owner; an ASK reply (the
+// key already migrated, the slot not yet) sends it once with ASKING to the
+// migration's target (ClusterCommander); a node that fails asks the router
+// for a refresh, so that publishes reach a promoted replica.
+//
+#pragma once
+
+#include "ClusterCommander.h"
+#include "ClusterRouter.h"
+#include "StreamPublisher.h"
+#include "StreamsSettings.h"
+#include "eventbus/Metrics.h"
+#include "eventbus/Transport.h"
+#include <Poco/Logger.h>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace eventbus {
+
+class ClusterStreamPublisher
+{
+public:
+	ClusterStreamPublisher(const RedisSettings& redis, const StreamsSettings& streams, RedisSocketFactory socketFactory,
+		Metrics& metrics, Poco::Logger& logger, std::shared_ptr<ClusterRouter> router,
+		std::shared_ptr<ClusterCommander> commander);
+	~ClusterStreamPublisher();
+
+	ClusterStreamPublisher(const ClusterStreamPublisher&) = delete;
+	ClusterStreamPublisher& operator=(const ClusterStreamPublisher&) = delete;
+
+	/// Starts a publisher for every master the router knows.
+	void start();
+
+	/// Stops every node's publisher (as StreamPublisher::stop). Idempotent.
+	void stop();
+
+	/// As StreamPublisher::publish, on the owner of the key's slot, following
+	/// up to 3 redirects.
+	std::string publish(const std::string& key, const std::string& wire);
+
+	/// As StreamPublisher::publishAsync, on the owner of the key's slot.
+	void publishAsync(const std::string& key, const std::string& wire, StreamPublisher::Done done);
+
+	/// The router's coverage, then every master's publisher.
+	TransportHealth health();
+
+private:
+	std::shared_ptr<StreamPublisher> nodeFor(const RedisNodeAddress& node);
+	/// The completion of attempt `hop`: follows a redirect, asks for a refresh after a failure.
+	StreamPublisher::Done following(const std::string& key, const std::string& wire, StreamPublisher::Done done, int hop);
+	/// XADD (and WAIT) with ASKING on the target of an ASK; returns the entry id.
+	std::string asked(const ClusterRedirect& redirect, const std::string& key, const std::string& wire);
+
+	const RedisSettings _redis;
+	const StreamsSettings _streams;
+	const RedisSocketFactory _socketFactory;
+	Metrics& _metrics;
+	Poco::Logger& _logger;
+	const std::shared_ptr<ClusterRouter> _router;
+	const std::shared_ptr<ClusterCommander> _commander;
+	Counter& _redirects;
+	Counter& _bufferDiscarded;
+
+	std::mutex _mutex;
+	std::map<std::string, std::shared_ptr<StreamPublisher>> _nodes; // by host:port
+	bool _stopped = false;
+};
+
+} // namespace eventbus

@@ -10,8 +10,10 @@
 // Every fault prints its figures (recovery time, sent, received, missing,
 // duplicates, gaps).
 //
+#include "EventTally.h"
 #include "RedisBusFixture.h"
 #include "RedisSentinelDeployment.h"
+#include "SteadyPublisher.h"
 #include "RedisServer.h"
 #include "TestSupport.h"
 #include "eventbus/EventBus.h"
@@ -62,131 +64,6 @@ std::unique_ptr<EventBus> sentinelBus(const std::string& transport, std::map<std
 	return std::unique_ptr<EventBus>(new EventBus(*redisConfig("redis://127.0.0.1:1/0", keys)));
 }
 
-/// Numbers of the events a handler saw, with duplicates counted.
-class Tally
-{
-public:
-	Handler handler()
-	{
-		return [this](const Event& event) {
-			const int n = event.data->getValue<int>("n");
-			std::lock_guard<std::mutex> lock(_mutex);
-			if (!_seen.insert(n).second)
-				++_duplicates;
-		};
-	}
-	bool has(int n) const
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		return _seen.count(n) != 0;
-	}
-	std::size_t duplicates() const
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		return _duplicates;
-	}
-	std::size_t size() const
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		return _seen.size();
-	}
-
-private:
-	mutable std::mutex _mutex;
-	std::set<int> _seen;
-	std::size_t _duplicates = 0;
-};
-
-/// Publishes n = 0, 1, ... every 5 ms on its own thread; remembers which
-/// publishes were confirmed and when the first one after `fault()` was.
-class SteadyPublisher
-{
-public:
-	explicit SteadyPublisher(EventBus& bus) : _bus(bus), _thread([this]() { run(); }) {}
-	~SteadyPublisher() { stop(); }
-
-	void fault()
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		_faultAt = Clock::now();
-		_faulted = true;
-	}
-	/// Milliseconds from fault() to the first publish confirmed after it; -1 until then.
-	long long recoveredAfterMs() const
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		return _recoveredMs;
-	}
-	std::size_t confirmedCount() const
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		return _confirmed.size();
-	}
-	void stop()
-	{
-		_stop = true;
-		if (_thread.joinable())
-			_thread.join();
-	}
-	std::set<int> confirmed() const
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		return _confirmed;
-	}
-	int attempted() const { return _next; }
-	std::string lastError() const
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		return _lastError;
-	}
-	int refused() const { return _refused; }
-	int unknown() const { return _unknown; }
-
-private:
-	void run()
-	{
-		while (!_stop)
-		{
-			const int n = _next;
-			try
-			{
-				_bus.publish(Topic, RedisBusFixture::numbered(n), "acme");
-				std::lock_guard<std::mutex> lock(_mutex);
-				_confirmed.insert(n);
-				if (_faulted && _recoveredMs < 0)
-					_recoveredMs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - _faultAt).count();
-			}
-			catch (OutcomeUnknownException& exc)
-			{
-				++_unknown;
-				std::lock_guard<std::mutex> lock(_mutex);
-				_lastError = exc.message();
-			}
-			catch (TransportException& exc)
-			{
-				++_refused;
-				std::lock_guard<std::mutex> lock(_mutex);
-				_lastError = exc.message();
-			}
-			++_next;
-			std::this_thread::sleep_for(std::chrono::milliseconds(5)); // the steady rate, not a synchronisation
-		}
-	}
-
-	EventBus& _bus;
-	mutable std::mutex _mutex;
-	std::set<int> _confirmed;
-	std::string _lastError;
-	Clock::time_point _faultAt;
-	bool _faulted = false;
-	long long _recoveredMs = -1;
-	std::atomic<bool> _stop{false};
-	std::atomic<int> _next{0};
-	std::atomic<int> _refused{0};
-	std::atomic<int> _unknown{0};
-	std::thread _thread;
-};
-
 /// A subscribing and a publishing Pub/Sub bus through the sentinels, both
 /// ready, the subscription established on the current master.
 struct PubSubPair
@@ -194,7 +71,7 @@ struct PubSubPair
 	std::unique_ptr<EventBus> subscriber = sentinelBus("redis");
 	std::unique_ptr<EventBus> publisher = sentinelBus("redis");
 	std::unique_ptr<GapCounter> gaps{new GapCounter(*subscriber)};
-	Tally tally;
+	EventTally tally;
 	unsigned short master = 0;
 
 	PubSubPair()
@@ -230,7 +107,7 @@ public:
 			const std::string reason = bus->health().reason;
 			const std::string master = "sentinel master eventbus-master at 127.0.0.1:" + std::to_string(deployment().masterPort());
 			CPPUNIT_ASSERT_MESSAGE(reason, contains(reason, master));
-			Tally tally;
+			EventTally tally;
 			bus->subscribe(Topic, tally.handler(), TenantScope::tenant("acme"));
 			// Pub/Sub delivers only once subscribed: publish until the first arrives.
 			int n = 0;
@@ -240,9 +117,9 @@ public:
 			}, std::chrono::milliseconds(10000)));
 			const int from = n;
 			RedisBusFixture::publishNumbered(*bus, from, from + 20);
-			CPPUNIT_ASSERT(waitUntil([&]() { return tally.has(from + 19); }, std::chrono::milliseconds(10000)));
+			CPPUNIT_ASSERT(waitUntil([&]() { return tally.has("acme", from + 19); }, std::chrono::milliseconds(10000)));
 			for (int i = from; i < from + 20; ++i)
-				CPPUNIT_ASSERT_MESSAGE(transport + " " + std::to_string(i), tally.has(i));
+				CPPUNIT_ASSERT_MESSAGE(transport + " " + std::to_string(i), tally.has("acme", i));
 			CPPUNIT_ASSERT_EQUAL(std::size_t(0), tally.duplicates());
 		}
 	}
@@ -275,10 +152,10 @@ public:
 		PubSubPair pair;
 		auto& publisher = pair.publisher;
 		GapCounter& gaps = *pair.gaps;
-		Tally& tally = pair.tally;
+		EventTally& tally = pair.tally;
 		const unsigned short oldMaster = pair.master;
 
-		SteadyPublisher steady(*publisher);
+		SteadyPublisher steady(*publisher, Topic, {"acme"}, "acme", std::chrono::milliseconds(5));
 		CPPUNIT_ASSERT(waitUntil([&]() { return steady.confirmedCount() >= 100; }, std::chrono::milliseconds(10000)));
 		const auto killedAt = Clock::now();
 		steady.fault();
@@ -293,12 +170,12 @@ public:
 		const int settledFrom = steady.attempted() + 1;
 		CPPUNIT_ASSERT(waitUntil([&]() { return steady.attempted() > settledFrom + 200; }, std::chrono::milliseconds(20000)));
 		steady.stop();
-		const std::set<int> confirmed = steady.confirmed();
-		CPPUNIT_ASSERT(waitUntil([&]() { return tally.has(*confirmed.rbegin()); }, std::chrono::milliseconds(5000)));
+		const std::set<int> confirmed = steady.confirmedOf("acme");
+		CPPUNIT_ASSERT(waitUntil([&]() { return tally.has("acme", *confirmed.rbegin()); }, std::chrono::milliseconds(5000)));
 		std::size_t missing = 0, missingAfterSettled = 0;
 		for (int n : confirmed)
 		{
-			if (!tally.has(n))
+			if (!tally.has("acme", n))
 			{
 				++missing;
 				if (n >= settledFrom)
@@ -323,7 +200,7 @@ public:
 		PubSubPair pair;
 		auto& publisher = pair.publisher;
 		GapCounter& gaps = *pair.gaps;
-		Tally& tally = pair.tally;
+		EventTally& tally = pair.tally;
 		const unsigned short oldMaster = pair.master;
 		const auto started = Clock::now();
 		const RedisValue accepted = deployment().sentinel({"SENTINEL", "FAILOVER", deployment().masterName()});
@@ -342,15 +219,15 @@ public:
 			catch (TransportException&)
 			{
 			}
-			return tally.has(n);
+			return tally.has("acme", n);
 		}, std::chrono::milliseconds(RecoveryBoundMs)));
 		const long long followedMs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
 		CPPUNIT_ASSERT_EQUAL(0LL, deployment().server(oldMaster).subscribers("c2pro.production.acme." + Topic));
 		const int from = n + 1;
 		RedisBusFixture::publishNumbered(*publisher, from, from + 50);
-		CPPUNIT_ASSERT(waitUntil([&]() { return tally.has(from + 49); }, std::chrono::milliseconds(5000)));
+		CPPUNIT_ASSERT(waitUntil([&]() { return tally.has("acme", from + 49); }, std::chrono::milliseconds(5000)));
 		for (int i = from; i < from + 50; ++i)
-			CPPUNIT_ASSERT(tally.has(i));
+			CPPUNIT_ASSERT(tally.has("acme", i));
 		std::cout << "\n  pubsub, SENTINEL FAILOVER: delivering through the new master " << followedMs
 				  << " ms after the command; gaps " << gaps.count() << ", duplicates " << tally.duplicates() << std::endl;
 		CPPUNIT_ASSERT(gaps.count() >= 1);
@@ -364,12 +241,12 @@ public:
 			{"eventbus.redis.streams.waitTimeoutMs", "500"}};
 		auto subscriber = sentinelBus("redis-streams", durable);
 		auto publisher = sentinelBus("redis-streams", durable);
-		Tally tally;
+		EventTally tally;
 		subscriber->subscribe(Topic, tally.handler(), TenantScope::tenant("acme"));
 		CPPUNIT_ASSERT(waitUntil([&]() { return subscriber->health().ready && publisher->health().ready; },
 			std::chrono::milliseconds(10000)));
 		const unsigned short oldMaster = deployment().masterPort();
-		SteadyPublisher steady(*publisher);
+		SteadyPublisher steady(*publisher, Topic, {"acme"}, "acme", std::chrono::milliseconds(5));
 		CPPUNIT_ASSERT_MESSAGE(steady.lastError() + " " + std::to_string(steady.confirmedCount()) + " of " + std::to_string(steady.attempted()),
 			waitUntil([&]() { return steady.confirmedCount() >= 100; }, std::chrono::milliseconds(20000)));
 		steady.fault();
@@ -383,19 +260,19 @@ public:
 		const std::size_t atRecovery = steady.confirmedCount();
 		CPPUNIT_ASSERT(waitUntil([&]() { return steady.confirmedCount() >= atRecovery + 100; }, std::chrono::milliseconds(20000)));
 		steady.stop();
-		const std::set<int> confirmed = steady.confirmed();
+		const std::set<int> confirmed = steady.confirmedOf("acme");
 		// Confirmed with WAIT 1: on the replica that became the master.
 		const bool all = waitUntil([&]() {
 			for (int n : confirmed)
-				if (!tally.has(n))
+				if (!tally.has("acme", n))
 					return false;
 			return true;
 		}, std::chrono::milliseconds(15000));
 		std::size_t missing = 0, unconfirmedSeen = 0;
 		for (int n : confirmed)
-			missing += tally.has(n) ? 0 : 1;
+			missing += tally.has("acme", n) ? 0 : 1;
 		for (int n = 0; n < steady.attempted(); ++n)
-			unconfirmedSeen += !confirmed.count(n) && tally.has(n) ? 1 : 0;
+			unconfirmedSeen += !confirmed.count(n) && tally.has("acme", n) ? 1 : 0;
 		std::cout << "\n  redis-streams (WAIT 1), master SIGKILLed: first publish confirmed " << steady.recoveredAfterMs()
 				  << " ms after the kill; attempted " << steady.attempted() << ", confirmed " << confirmed.size()
 				  << ", refused " << steady.refused() << ", outcome unknown " << steady.unknown() << ", of the unconfirmed "

@@ -173,15 +173,17 @@ TransportHealth StreamsTransport::health()
 			return {false, "redis-streams transport is stopped"};
 		w = _workers;
 	}
-	TransportHealth published = w.clusterPublisher ? w.clusterPublisher->health() : w.publisher->health();
-	TransportHealth consumed = w.clusterConsumer ? w.clusterConsumer->health() : w.consumer->health();
-	if (!published.ready)
-		return published;
-	if (!consumed.ready)
-		return consumed;
-	if (w.clusterConsumer)
-		return consumed; // names the map, the nodes and the consumer
-	return RedisTransportSocket::withTopology(TransportHealth{true, published.reason + "; " + consumed.reason}, w.locator);
+	if (w.clusterPublisher)
+	{
+		TransportHealth published = w.clusterPublisher->health();
+		// Ready: the consumer's names the map, the nodes and the consumer.
+		return published.ready ? w.clusterConsumer->health() : published;
+	}
+	TransportHealth published = w.publisher->health();
+	TransportHealth consumed = w.consumer->health();
+	TransportHealth health = !published.ready ? published : !consumed.ready ? consumed
+		: TransportHealth{true, published.reason + "; " + consumed.reason};
+	return RedisTransportSocket::withTopology(health, w.locator);
 }
 
 std::string StreamsTransport::consumerName() const

@@ -188,6 +188,13 @@ void RedisClusterDeployment::moveSlot(unsigned slot, unsigned short toPort)
 	const unsigned short fromPort = ownerOf(slot);
 	if (fromPort == toPort)
 		return;
+	beginMoveSlot(slot, toPort);
+	finishMoveSlot(slot, fromPort, toPort);
+}
+
+void RedisClusterDeployment::beginMoveSlot(unsigned slot, unsigned short toPort)
+{
+	const unsigned short fromPort = ownerOf(slot);
 	const std::string from = nodeId(fromPort);
 	const std::string to = nodeId(toPort);
 	const std::string slotText = std::to_string(slot);
@@ -207,6 +214,16 @@ void RedisClusterDeployment::moveSlot(unsigned slot, unsigned short toPort)
 			migrate.push_back(key.str);
 		check(ask(fromPort, migrate), "MIGRATE");
 	}
+}
+
+void RedisClusterDeployment::finishMoveSlot(unsigned slot, unsigned short fromPort, unsigned short toPort)
+{
+	const std::string to = nodeId(toPort);
+	const std::string slotText = std::to_string(slot);
+	auto check = [](const RedisValue& reply, const std::string& what) {
+		if (reply.isError())
+			throw std::runtime_error(what + ": " + reply.str);
+	};
 	// The new owner first, then the old one (which then redirects and drops
 	// its sharded subscribers of the slot), then every other master.
 	check(ask(toPort, {"CLUSTER", "SETSLOT", slotText, "NODE", to}), "SETSLOT NODE (target)");

@@ -51,6 +51,11 @@ public:
 	/// Moves one slot (and its keys) from its owner to the master on `toPort`:
 	/// IMPORTING/MIGRATING, MIGRATE of every key, then SETSLOT NODE on every master.
 	void moveSlot(unsigned slot, unsigned short toPort);
+	/// The first half of moveSlot: the slot is MIGRATING (source) and IMPORTING
+	/// (target), its keys are on the target; the source answers ASK for them.
+	void beginMoveSlot(unsigned slot, unsigned short toPort);
+	/// The second half: SETSLOT NODE on the target, the source, every other master.
+	void finishMoveSlot(unsigned slot, unsigned short fromPort, unsigned short toPort);
 
 	/// CLUSTER FAILOVER on the replica on `replicaPort`; waits until it is a master.
 	void failover(unsigned short replicaPort);

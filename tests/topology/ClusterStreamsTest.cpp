@@ -7,8 +7,9 @@
 // consumer per master; --all-tenants discovered on every node; a slot moved
 // (its streams migrated with their groups) and a master killed while
 // publishing, with nothing confirmed lost (figures printed: recovery time,
-// confirmed, received, missing, duplicates); dead letters written to their
-// own slot's owner before the entry is acknowledged.
+// confirmed, received, missing, duplicates); a publish during a half-done
+// migration follows ASK; dead letters written to their own slot's owner
+// before the entry is acknowledged, listed and replayed by `eventbus dlq`.
 //
 #include "ClusterSuite.h"
 #include "RedisBusFixture.h"
@@ -94,6 +95,7 @@ class ClusterStreamsTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(ClusterStreamsTest);
 	CPPUNIT_TEST(testStreamsOfManyTenantsAreReadOnEveryMaster);
 	CPPUNIT_TEST(testSlotMigratedWhilePublishingLosesNoEntry);
+	CPPUNIT_TEST(testPublishDuringAMigrationFollowsAsk);
 	CPPUNIT_TEST(testKilledMasterLosesNoReplicatedEntry);
 	CPPUNIT_TEST(testDeadLetterLandsOnItsOwnSlotBeforeTheAcknowledgement);
 	CPPUNIT_TEST_SUITE_END();
@@ -180,6 +182,33 @@ public:
 		CPPUNIT_ASSERT_EQUAL(to, cluster().ownerOf(slot));
 	}
 
+	void testPublishDuringAMigrationFollowsAsk()
+	{
+		StreamsPair pair({"asked"}, "asked");
+		const std::string key = channelOf("asked");
+		const unsigned slot = slotOf(key);
+		const unsigned short from = cluster().ownerOf(slot);
+		const unsigned short to = otherMaster(from);
+		RedisBusFixture::publishNumbered(*pair.publisher, 0, 5, "asked");
+		CPPUNIT_ASSERT(waitUntil([&]() { return pair.tally.size() == 5; }, std::chrono::milliseconds(5000)));
+		// Halfway: the stream is on the target, the slot still the source's,
+		// which answers ASK; the publisher sends ASKING + XADD to the target.
+		cluster().beginMoveSlot(slot, to);
+		Counter& redirects = pair.publisher->metrics().counter("eventbus_cluster_redirects_total",
+			{{"transport", "redis-streams"}, {"operation", "publish"}});
+		const std::uint64_t before = redirects.value();
+		RedisBusFixture::publishNumbered(*pair.publisher, 5, 10, "asked");
+		std::cout << "\n  streams on a cluster, slot " << slot << " half-migrated " << from << " -> " << to << ": 5 publishes confirmed, "
+				  << redirects.value() - before << " ASK followed" << std::endl;
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(5), redirects.value() - before);
+		cluster().finishMoveSlot(slot, from, to);
+		// Read on the new owner once the slot is its own.
+		CPPUNIT_ASSERT(waitUntil([&]() { return pair.tally.size() == 10; }, std::chrono::milliseconds(10000)));
+		CPPUNIT_ASSERT_EQUAL(10LL, cluster().command(to, {"XLEN", key}).integer);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), pair.tally.duplicates());
+		CPPUNIT_ASSERT(waitUntil([&]() { return pendingOn(key, "asked") == 0; }, std::chrono::milliseconds(5000)));
+	}
+
 	void testKilledMasterLosesNoReplicatedEntry()
 	{
 		// WAIT 1: a confirmed XADD is on the replica that takes over.
@@ -231,10 +260,11 @@ public:
 		auto subscriber = streamsBus("dead", keys);
 		auto publisher = streamsBus("dead", keys);
 		std::atomic<int> attempts{0};
+		std::atomic<bool> failing{true};
 		EventTally handled;
 		const Handler remember = handled.handler();
 		subscriber->subscribe(Topic, [&](const Event& event) {
-			if (event.data->getValue<int>("n") == 7)
+			if (event.data->getValue<int>("n") == 7 && failing)
 			{
 				++attempts;
 				throw std::runtime_error("cannot handle 7");
@@ -264,6 +294,29 @@ public:
 		CPPUNIT_ASSERT_MESSAGE(fields, contains(fields, "cannot handle 7") && contains(fields, key));
 		CPPUNIT_ASSERT_EQUAL(2, attempts.load());
 		CPPUNIT_ASSERT_EQUAL(std::size_t(4), handled.size());
+
+		// `eventbus dlq` on the cluster: each command on its key's owner.
+		failing = false;
+		const CommandResult listed = deadLetters({"list", "--tenant", tenant, "--topic", Topic});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(listed.err, 0, listed.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(listed.out, contains(listed.out, "cannot handle 7") && contains(listed.out, "\"deliveries\":2"));
+		const CommandResult replayed = deadLetters({"replay", "--tenant", tenant, "--topic", Topic, "--all"});
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(replayed.err, 0, replayed.exitCode);
+		CPPUNIT_ASSERT_MESSAGE(replayed.out, contains(replayed.out, "\"replayed\":1"));
+		CPPUNIT_ASSERT(waitUntil([&]() { return handled.has(tenant, 7); }, std::chrono::milliseconds(10000)));
+		CPPUNIT_ASSERT_EQUAL(0LL, cluster().command(cluster().ownerOf(slotOf(dlq)), {"XLEN", dlq}).integer);
+		CPPUNIT_ASSERT_EQUAL(std::size_t(5), handled.size());
+		CPPUNIT_ASSERT_EQUAL(std::size_t(0), handled.duplicates());
+	}
+
+	/// `eventbus dlq ...` against the cluster.
+	static CommandResult deadLetters(const std::vector<std::string>& more)
+	{
+		std::vector<std::string> args{"--env", "production", "--define", "eventbus.plugins.path=" + pluginDir(),
+			"--define", "eventbus.redis.url=redis://127.0.0.1:1/0", "--define",
+			"eventbus.redis.cluster.nodes=" + cluster().seedNodes(), "--define", "eventbus.transport=redis-streams", "dlq"};
+		args.insert(args.end(), more.begin(), more.end());
+		return runCommand(eventbusExecutable(), args, "", std::chrono::milliseconds(20000));
 	}
 };
 

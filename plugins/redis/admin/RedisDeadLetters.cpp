@@ -52,12 +52,13 @@ RedisDeadLetters::~RedisDeadLetters()
 {
 	if (_connection)
 		_connection->close();
+	if (_commander)
+		_commander->close();
 }
 
 void RedisDeadLetters::configure(const Poco::Util::AbstractConfiguration& config)
 {
 	_redis = RedisSettings::fromConfig(config);
-	RedisTransportSocket::refuseCluster(_redis, "the dead-letter commands (dlq)");
 	const BusSettings bus = BusSettings::fromConfig(config);
 	_env = bus.env;
 	_prefix = bus.prefix;
@@ -65,6 +66,8 @@ void RedisDeadLetters::configure(const Poco::Util::AbstractConfiguration& config
 	_maxLen = static_cast<std::size_t>(nonNegative(config, "eventbus.redis.streams.maxLen", 100000));
 	_maxAgeSeconds = nonNegative(config, "eventbus.redis.streams.maxAgeSeconds", 0);
 	_connection.reset();
+	_commander.reset();
+	_router.reset();
 	_configured = true;
 }
 
@@ -97,12 +100,25 @@ ReplyPtr RedisDeadLetters::run(const Command& argv)
 	const std::string user = _redis.endpoint.user.empty() ? "default" : _redis.endpoint.user;
 	try
 	{
+		const RedisSocketFactory sockets = _redis.endpoint.tls ? TlsRedisSocket::factory(_redis)
+			: RedisSocketFactory([]() { return std::unique_ptr<RedisSocket>(new PlainRedisSocket); });
+		if (_redis.topology.kind == RedisTopologyKind::Cluster)
+		{
+			if (!_commander)
+			{
+				auto router = std::make_shared<ClusterRouter>(_redis, sockets, Poco::Logger::get("eventbus.dlq"));
+				router->refresh(); // the map once: a command line, no watcher
+				_commander = std::make_shared<ClusterCommander>(_redis, sockets, router);
+				_router = router;
+			}
+			std::vector<ReplyPtr> replies = _commander->run(argv.at(1), {argv});
+			RedisConnection::throwIfError("redis cluster", *replies.front(), argv[0]);
+			return std::move(replies.front());
+		}
 		if (!_connection)
 		{
-			std::unique_ptr<RedisSocket> socket = _redis.endpoint.tls ? TlsRedisSocket::factory(_redis)()
-				: std::unique_ptr<RedisSocket>(new PlainRedisSocket);
 			std::unique_ptr<RedisConnection> connection(
-				new RedisConnection(_redis, std::move(socket), _redis.maxMessageBytes * 2 + 64 * 1024));
+				new RedisConnection(_redis, sockets(), _redis.maxMessageBytes * 2 + 64 * 1024));
 			connection->open();
 			_connection = std::move(connection);
 		}

@@ -9,6 +9,8 @@
 //
 #pragma once
 
+#include "ClusterCommander.h"
+#include "ClusterRouter.h"
 #include "eventbus/DeadLetterAdmin.h"
 #include "RedisConnection.h"
 #include "RedisSettings.h"
@@ -19,7 +21,8 @@ namespace eventbus {
 /// DeadLetterAdmin for redis-streams, on eventbus.redis.url with the
 /// credentials found there (a tenant's own ACL user is enough: the
 /// dead-letter stream is inside its key pattern). One connection, opened on
-/// first use, closed with the object.
+/// first use, closed with the object; on a cluster, each command goes to the
+/// owner of its key's slot (ClusterCommander, one connection per node).
 class RedisDeadLetters : public DeadLetterAdmin
 {
 public:
@@ -64,6 +67,8 @@ private:
 	std::size_t _maxLen = 100000;
 	int _maxAgeSeconds = 0;
 	std::unique_ptr<RedisConnection> _connection;
+	std::shared_ptr<ClusterRouter> _router;       // cluster only
+	std::shared_ptr<ClusterCommander> _commander; // cluster only
 };
 
 } // namespace eventbus

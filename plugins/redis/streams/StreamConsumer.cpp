@@ -80,6 +80,7 @@ void StreamConsumer::stop()
 void StreamConsumer::cluster(ClusterHooks hooks)
 {
 	_cluster = std::move(hooks);
+	_pollWaitMs = _cluster.pollMs;
 	_delivery.deadLetterWriter(_cluster.deadLetter);
 }
 

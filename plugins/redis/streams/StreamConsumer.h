@@ -81,7 +81,8 @@ public:
 		/// Writes a dead letter (XADD to {channel}:dlq, another slot) on its owner (StreamDelivery::DeadLetterWriter).
 		std::function<std::string(const Command& xadd)> deadLetter;
 		/// Keys of several slots cannot share an XREADGROUP: one read per slot,
-		/// pipelined, the last blocking at most this long.
+		/// pipelined, the last blocking at most this long (doubling while
+		/// nothing arrives, up to blockMs).
 		int pollMs = 10;
 	};
 	/// Reads only the keys `hooks.owns`, one XREADGROUP per slot; the cluster
@@ -184,6 +185,8 @@ private:
 	Clock::time_point _nextDiscovery{};               // reader thread only
 	ClusterHooks _cluster;                            // set before start(); `owns` empty when standalone
 	std::atomic<bool> _discoverNow{false};
+	int _pollWaitMs = 10;                             // reader thread only: cluster poll wait now
+	unsigned _hotSlot = 0;                            // reader thread only: the slot that had entries last
 
 	mutable std::mutex _mutex;
 	std::condition_variable _changed;

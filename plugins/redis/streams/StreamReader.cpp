@@ -240,38 +240,53 @@ void StreamConsumer::readNewBySlot(RedisConnection& connection, const std::strin
 	const std::vector<std::string>& keys, std::size_t room, int blockMs)
 {
 	// A cluster node refuses one command over keys of several slots
-	// (CROSSSLOT): one XREADGROUP per slot, pipelined; only the last blocks,
-	// and with more than one slot at most pollMs, so that an entry of another
-	// slot waits no longer than that.
+	// (CROSSSLOT): one XREADGROUP per slot, pipelined. Only the last blocks:
+	// the slot that had entries last (woken at once), the others seen within
+	// the poll wait, which starts at clusterPollMs and doubles while rounds
+	// come back empty, up to blockMs (the idle load stays bounded).
 	std::map<unsigned, std::vector<std::string>> bySlot;
 	for (const std::string& key : keys)
 		bySlot[ClusterSlot::ofKey(key)].push_back(key);
-	const std::size_t count = std::max<std::size_t>(1, (room + bySlot.size() - 1) / bySlot.size());
-	const int lastBlock = bySlot.size() > 1 ? std::min(blockMs, _cluster.pollMs) : blockMs;
-	std::string commands;
-	std::size_t index = 0;
+	std::vector<unsigned> order;
 	for (const auto& slot : bySlot)
 	{
-		const bool last = ++index == bySlot.size();
-		const std::vector<std::string> ids(slot.second.size(), ">");
+		if (slot.first != _hotSlot)
+			order.push_back(slot.first);
+	}
+	if (bySlot.count(_hotSlot) > 0)
+		order.push_back(_hotSlot);
+	const std::size_t count = std::max<std::size_t>(1, (room + bySlot.size() - 1) / bySlot.size());
+	const int lastBlock = bySlot.size() > 1 ? std::min(blockMs, _pollWaitMs) : blockMs;
+	std::string commands;
+	for (std::size_t i = 0; i < order.size(); ++i)
+	{
+		const std::vector<std::string>& slotKeys = bySlot[order[i]];
+		const std::vector<std::string> ids(slotKeys.size(), ">");
 		commands += RedisConnection::format(StreamCommands::readGroup(group, _streams.consumer, count,
-			last ? lastBlock : 0, slot.second, ids));
+			i + 1 == order.size() ? lastBlock : 0, slotKeys, ids));
 	}
 	connection.sendRaw(commands);
 	// Every reply first: dispatch() may send commands of its own.
 	std::vector<ReplyPtr> replies;
-	for (std::size_t i = 0; i < bySlot.size(); ++i)
+	for (std::size_t i = 0; i < order.size(); ++i)
 		replies.push_back(connection.readReply());
-	for (ReplyPtr& reply : replies)
+	bool any = false;
+	for (std::size_t i = 0; i < replies.size(); ++i)
 	{
-		if (reply->type == REDIS_REPLY_ERROR)
+		if (replies[i]->type == REDIS_REPLY_ERROR)
 		{
-			streamError(group, std::string(), RedisConnection::text(*reply));
+			streamError(group, std::string(), RedisConnection::text(*replies[i]));
 			continue;
 		}
-		std::vector<StreamEntry> entries = StreamCommands::parseRead(*reply);
+		std::vector<StreamEntry> entries = StreamCommands::parseRead(*replies[i]);
+		if (!entries.empty())
+		{
+			any = true;
+			_hotSlot = order[i];
+		}
 		dispatch(connection, group, entries, false);
 	}
+	_pollWaitMs = any ? _cluster.pollMs : std::min(std::max(blockMs, 1), _pollWaitMs * 2);
 }
 
 } // namespace eventbus

@@ -8,6 +8,7 @@
 
 #include "eventbus/CallbackGate.h"
 #include "eventbus/Transport.h"
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -78,6 +79,7 @@ private:
 	std::condition_variable _notEmpty;
 	std::condition_variable _notFull;
 	std::deque<Item> _queue;
+	std::atomic<std::size_t> _queued{0}; // _queue.size(), read without the lock by the idle thread's spin
 	std::size_t _reserved = 0;  // places held by reserve() and not yet committed
 	std::unordered_map<std::uint64_t, TargetPtr> _callbacks;
 	bool _stopping = false;

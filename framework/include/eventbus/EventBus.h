@@ -147,8 +147,12 @@ public:
 private:
 	struct Impl;
 	struct PendingPublish;
+	/// `owned`: the bus parsed the payload itself, no caller holds it (an
+	/// in-process transport may hand it to handlers without a copy).
 	std::shared_ptr<PendingPublish> prepare(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
-		const std::string& tenantId, const PublishOptions& options);
+		const std::string& tenantId, const PublishOptions& options, bool owned = false);
+	Receipt send(PendingPublish& pending);
+	void sendAsync(const std::shared_ptr<PendingPublish>& pending, PublishDone done);
 	void complete(PendingPublish& pending, const std::exception_ptr& error);
 	std::shared_ptr<Impl> _impl;
 };

@@ -75,7 +75,7 @@ struct EventBus::PendingPublish
 };
 
 std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& topic,
-	const Poco::JSON::Object::Ptr& payload, const std::string& tenantId, const PublishOptions& options)
+	const Poco::JSON::Object::Ptr& payload, const std::string& tenantId, const PublishOptions& options, bool owned)
 {
 	const std::string& correlationId = options.correlationId;
 	Impl& impl = *_impl;
@@ -119,7 +119,7 @@ std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& t
 		throw;
 	}
 	if (event->data != payload) dataJson = stringify(event->data); // a middleware replaced the data
-	else if (impl.transport->isInProcess())
+	else if (impl.transport->isInProcess() && !owned)
 		// An in-process transport hands this very object to handlers, later:
 		// the caller may still change its own object after publish returns.
 		event->data = deepCopy(Poco::Dynamic::Var(payload)).extract<Poco::JSON::Object::Ptr>();
@@ -146,9 +146,7 @@ void EventBus::complete(PendingPublish& pending, const std::exception_ptr& error
 Receipt EventBus::publish(const std::string& topic, const std::string& payloadJson,
 	const std::string& tenantId, const std::string& correlationId)
 {
-	Names::validateTopic(topic);
-	Names::validateTenant(tenantId);
-	return publish(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId, correlationId);
+	return publish(topic, payloadJson, tenantId, PublishOptions{correlationId, std::string()});
 }
 
 Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
@@ -162,44 +160,61 @@ Receipt EventBus::publish(const std::string& topic, const std::string& payloadJs
 {
 	Names::validateTopic(topic);
 	Names::validateTenant(tenantId);
-	return publish(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId, options);
+	return send(*prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId, options, true));
 }
 
 Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
 	const std::string& tenantId, const PublishOptions& options)
 {
-	std::shared_ptr<PendingPublish> pending = prepare(topic, payload, tenantId, options);
+	return send(*prepare(topic, payload, tenantId, options));
+}
+
+Receipt EventBus::send(PendingPublish& pending)
+{
 	try
 	{
-		_impl->transport->publish(pending->message);
+		_impl->transport->publish(pending.message);
 	}
 	catch (...)
 	{
-		complete(*pending, std::current_exception());
+		complete(pending, std::current_exception());
 		throw;
 	}
-	complete(*pending, nullptr);
-	return pending->receipt();
+	complete(pending, nullptr);
+	return pending.receipt();
 }
+
+namespace {
+
+std::pair<std::future<Receipt>, EventBus::PublishDone> promised()
+{
+	auto promise = std::make_shared<std::promise<Receipt>>();
+	std::future<Receipt> future = promise->get_future();
+	return {std::move(future), [promise](const Receipt& receipt, std::exception_ptr error) {
+		if (error) promise->set_exception(error);
+		else promise->set_value(receipt);
+	}};
+}
+
+} // namespace
 
 std::future<Receipt> EventBus::publishAsync(const std::string& topic, const std::string& payloadJson,
 	const std::string& tenantId, const std::string& correlationId)
 {
 	Names::validateTopic(topic);
 	Names::validateTenant(tenantId);
-	return publishAsync(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId, correlationId);
+	auto future = promised();
+	sendAsync(prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId,
+		PublishOptions{correlationId, std::string()}, true), std::move(future.second));
+	return std::move(future.first);
 }
 
 std::future<Receipt> EventBus::publishAsync(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
 	const std::string& tenantId, const std::string& correlationId)
 {
-	auto promise = std::make_shared<std::promise<Receipt>>();
-	std::future<Receipt> future = promise->get_future();
-	publishAsync(topic, payload, tenantId, [promise](const Receipt& receipt, std::exception_ptr error) {
-		if (error) promise->set_exception(error);
-		else promise->set_value(receipt);
-	}, correlationId);
-	return future;
+	auto future = promised();
+	sendAsync(prepare(topic, payload, tenantId, PublishOptions{correlationId, std::string()}), std::move(future.second));
+	return std::move(future.first);
 }
 
 void EventBus::publishAsync(const std::string& topic, const std::string& payloadJson,
@@ -207,13 +222,18 @@ void EventBus::publishAsync(const std::string& topic, const std::string& payload
 {
 	Names::validateTopic(topic);
 	Names::validateTenant(tenantId);
-	publishAsync(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId, std::move(done), correlationId);
+	sendAsync(prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId,
+		PublishOptions{correlationId, std::string()}, true), std::move(done));
 }
 
 void EventBus::publishAsync(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
 	const std::string& tenantId, PublishDone done, const std::string& correlationId)
 {
-	std::shared_ptr<PendingPublish> pending = prepare(topic, payload, tenantId, PublishOptions{correlationId, std::string()});
+	sendAsync(prepare(topic, payload, tenantId, PublishOptions{correlationId, std::string()}), std::move(done));
+}
+
+void EventBus::sendAsync(const std::shared_ptr<PendingPublish>& pending, PublishDone done)
+{
 	// The bus outlives every completion: close() stops the transport, which
 	// completes or fails what it still holds before it returns.
 	EventBus* self = this;

@@ -22,6 +22,12 @@ ClusterPublisher::ClusterPublisher(const RedisSettings& settings, RedisSocketFac
 	, _mirrorFailed(RedisMetrics::publishFailed(metrics, RedisMetrics::FailedClusterMirror))
 	, _bufferDiscarded(RedisMetrics::dropped(metrics, RedisMetrics::DroppedBufferDiscarded))
 	, _mirrorLog(logger)
+	, _nodes("redis transport is stopped", [this](const RedisNodeAddress& node) {
+		auto publisher = std::make_shared<RedisPublisher>(_settings.forNode(node), _socketFactory, _metrics, _logger, true);
+		publisher->onRedirect([this, node](const std::string& channel, const std::string& wire, PublishCallback done,
+			const ClusterRedirect& redirect) { redirected(node, channel, wire, std::move(done), redirect); });
+		return publisher;
+	})
 {
 }
 
@@ -38,34 +44,13 @@ void ClusterPublisher::start()
 
 void ClusterPublisher::stop()
 {
-	std::map<std::string, std::shared_ptr<RedisPublisher>> nodes;
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		_stopped = true;
-		nodes = _nodes;
-	}
-	for (auto& node : nodes)
-		node.second->stop();
+	for (auto& node : _nodes.close())
+		node->stop();
 }
 
 std::shared_ptr<RedisPublisher> ClusterPublisher::nodeFor(const RedisNodeAddress& node)
 {
-	std::shared_ptr<RedisPublisher> publisher;
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		if (_stopped)
-			throw TransportException("redis transport is stopped");
-		auto found = _nodes.find(node.describe());
-		if (found != _nodes.end())
-			return found->second;
-		publisher = std::make_shared<RedisPublisher>(_settings.forNode(node), _socketFactory, _metrics, _logger, true);
-		publisher->onRedirect([this, node](const std::string& channel, const std::string& wire, PublishCallback done,
-			const ClusterRedirect& redirect) { redirected(node, channel, wire, std::move(done), redirect); });
-		_nodes[node.describe()] = publisher;
-	}
-	// Connects: never under the lock. A publish meanwhile queues (or connects itself).
-	publisher->start();
-	return publisher;
+	return _nodes.of(node);
 }
 
 std::shared_ptr<RedisPublisher> ClusterPublisher::route(const std::string& channel)
@@ -208,28 +193,7 @@ void ClusterPublisher::redirected(const RedisNodeAddress& from, const std::strin
 
 TransportHealth ClusterPublisher::health()
 {
-	TransportHealth coverage = _router->health();
-	if (!coverage.ready)
-		return coverage;
-	for (const auto& master : _router->masters())
-	{
-		std::shared_ptr<RedisPublisher> node;
-		try
-		{
-			node = nodeFor(master);
-		}
-		catch (Poco::Exception& exc)
-		{
-			return {false, exc.message()};
-		}
-		TransportHealth health = node->health();
-		if (!health.ready)
-		{
-			_router->requestRefresh();
-			return {false, coverage.reason + "; " + health.reason};
-		}
-	}
-	return coverage;
+	return _nodes.health(*_router);
 }
 
 } // namespace eventbus

@@ -12,6 +12,7 @@
 //
 #pragma once
 
+#include "ClusterNodes.h"
 #include "ClusterRouter.h"
 #include "RedisPublisher.h"
 #include "RedisSettings.h"
@@ -73,9 +74,7 @@ private:
 	Counter& _bufferDiscarded;
 	RateLimitedLog _mirrorLog;
 
-	std::mutex _mutex;
-	std::map<std::string, std::shared_ptr<RedisPublisher>> _nodes; // by host:port
-	bool _stopped = false;
+	ClusterNodes<RedisPublisher> _nodes;
 };
 
 } // namespace eventbus

@@ -35,6 +35,7 @@ ClusterStreamPublisher::ClusterStreamPublisher(const RedisSettings& redis, const
 	, _redirects((metrics.describe(RedisMetrics::ClusterRedirects, RedisMetrics::ClusterRedirectsHelp),
 		metrics.counter(RedisMetrics::ClusterRedirects, streamsLabels("publish"))))
 	, _bufferDiscarded(metrics.counter(Metrics::Dropped, {{"transport", "redis-streams"}, {"reason", "buffer-discarded"}}))
+	, _nodes("redis-streams transport is stopped", [this](const RedisNodeAddress& node) { return makeNode(node); })
 {
 }
 
@@ -51,57 +52,44 @@ void ClusterStreamPublisher::start()
 
 void ClusterStreamPublisher::stop()
 {
-	std::map<std::string, std::shared_ptr<StreamPublisher>> nodes;
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		_stopped = true;
-		nodes = _nodes;
-	}
-	for (auto& node : nodes)
-		node.second->stop();
+	for (auto& node : _nodes.close())
+		node->stop();
 }
 
 std::shared_ptr<StreamPublisher> ClusterStreamPublisher::nodeFor(const RedisNodeAddress& node)
 {
-	std::shared_ptr<StreamPublisher> publisher;
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		if (_stopped)
-			throw TransportException("redis-streams transport is stopped");
-		auto found = _nodes.find(node.describe());
-		if (found != _nodes.end())
-			return found->second;
-		publisher = std::make_shared<StreamPublisher>(_redis.forNode(node), _streams, _socketFactory, _metrics, _logger);
-		// A buffered event the node redirected (nobody waits for it): sent on
-		// to the owner, and counted when that fails too.
-		publisher->onRedirect([this](const std::string& key, const std::string& wire, const ClusterRedirect& redirect) {
-			_redirects.increment();
-			auto discard = [this, key](const std::string&, std::exception_ptr error) {
-				if (!error)
-					return;
-				_bufferDiscarded.increment();
-				_logger.error("redis-streams cluster: a buffered event for " + SafeText::escape(key)
-					+ " could not be re-routed after a redirect");
-			};
-			try
+	return _nodes.of(node);
+}
+
+std::shared_ptr<StreamPublisher> ClusterStreamPublisher::makeNode(const RedisNodeAddress& node)
+{
+	auto publisher = std::make_shared<StreamPublisher>(_redis.forNode(node), _streams, _socketFactory, _metrics, _logger);
+	// A buffered event the node redirected (nobody waits for it): sent on
+	// to the owner, and counted when that fails too.
+	publisher->onRedirect([this](const std::string& key, const std::string& wire, const ClusterRedirect& redirect) {
+		_redirects.increment();
+		auto discard = [this, key](const std::string&, std::exception_ptr error) {
+			if (!error)
+				return;
+			_bufferDiscarded.increment();
+			_logger.error("redis-streams cluster: a buffered event for " + SafeText::escape(key)
+				+ " could not be re-routed after a redirect");
+		};
+		try
+		{
+			if (redirect.kind == ClusterRedirect::Kind::Ask)
 			{
-				if (redirect.kind == ClusterRedirect::Kind::Ask)
-				{
-					asked(redirect, key, wire);
-					return;
-				}
-				_router->moved(redirect);
-				nodeFor(redirect.target)->publishAsync(key, wire, following(key, wire, discard, 1));
+				asked(redirect, key, wire);
+				return;
 			}
-			catch (Poco::Exception& exc)
-			{
-				discard(std::string(), std::make_exception_ptr(TransportException(exc.message())));
-			}
-		});
-		_nodes[node.describe()] = publisher;
-	}
-	// Connects: never under the lock. A publish meanwhile queues.
-	publisher->start();
+			_router->moved(redirect);
+			nodeFor(redirect.target)->publishAsync(key, wire, following(key, wire, discard, 1));
+		}
+		catch (Poco::Exception& exc)
+		{
+			discard(std::string(), std::make_exception_ptr(TransportException(exc.message())));
+		}
+	});
 	return publisher;
 }
 
@@ -217,28 +205,7 @@ void ClusterStreamPublisher::publishAsync(const std::string& key, const std::str
 
 TransportHealth ClusterStreamPublisher::health()
 {
-	TransportHealth coverage = _router->health();
-	if (!coverage.ready)
-		return coverage;
-	for (const auto& master : _router->masters())
-	{
-		std::shared_ptr<StreamPublisher> node;
-		try
-		{
-			node = nodeFor(master);
-		}
-		catch (Poco::Exception& exc)
-		{
-			return {false, exc.message()};
-		}
-		TransportHealth health = node->health();
-		if (!health.ready)
-		{
-			_router->requestRefresh();
-			return {false, coverage.reason + "; " + health.reason};
-		}
-	}
-	return coverage;
+	return _nodes.health(*_router);
 }
 
 } // namespace eventbus

@@ -11,6 +11,7 @@
 #pragma once
 
 #include "ClusterCommander.h"
+#include "ClusterNodes.h"
 #include "ClusterRouter.h"
 #include "StreamPublisher.h"
 #include "StreamsSettings.h"
@@ -52,6 +53,7 @@ public:
 	TransportHealth health();
 
 private:
+	std::shared_ptr<StreamPublisher> makeNode(const RedisNodeAddress& node);
 	std::shared_ptr<StreamPublisher> nodeFor(const RedisNodeAddress& node);
 	/// The completion of attempt `hop`: follows a redirect, asks for a refresh after a failure.
 	StreamPublisher::Done following(const std::string& key, const std::string& wire, StreamPublisher::Done done, int hop);
@@ -68,9 +70,7 @@ private:
 	Counter& _redirects;
 	Counter& _bufferDiscarded;
 
-	std::mutex _mutex;
-	std::map<std::string, std::shared_ptr<StreamPublisher>> _nodes; // by host:port
-	bool _stopped = false;
+	ClusterNodes<StreamPublisher> _nodes;
 };
 
 } // namespace eventbus

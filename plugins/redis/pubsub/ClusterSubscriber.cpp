@@ -5,6 +5,7 @@
 // mover thread that follows slots to their new owners.
 //
 #include "ClusterSubscriber.h"
+#include "ClusterMover.h"
 #include "ClusterSlot.h"
 #include "RedisMetrics.h"
 #include "eventbus/Exceptions.h"
@@ -13,13 +14,6 @@
 #include <chrono>
 
 namespace eventbus {
-
-namespace {
-
-constexpr std::chrono::milliseconds IdlePass(1000);
-constexpr std::chrono::milliseconds BusyPass(250);
-
-} // namespace
 
 ClusterSubscriber::ClusterSubscriber(const RedisSettings& settings, RedisSocketFactory socketFactory, Metrics& metrics,
 	Poco::Logger& logger, const Redactor& redactor, TransportListener* listener, std::shared_ptr<ClusterRouter> router)
@@ -229,41 +223,27 @@ std::uint64_t ClusterSubscriber::moves() const
 
 void ClusterSubscriber::run()
 {
-	std::chrono::milliseconds pass = IdlePass;
-	for (;;)
-	{
-		{
-			std::unique_lock<std::mutex> lock(_mutex);
-			_wake.wait_for(lock, pass, [this]() { return _stopping || _wakeRequested; });
-			if (_stopping)
-				return;
-			_wakeRequested = false;
-		}
-		try
-		{
+	ClusterMover::run(_mutex, _wake, _stopping, _wakeRequested, *_router, _logger,
+		"redis cluster: moving subscriptions", [this]() {
 			rebalance();
 			retire();
-		}
-		catch (std::exception& exc)
-		{
-			_logger.error("redis cluster: moving subscriptions failed: " + std::string(exc.what()));
-		}
-		// A node subscriber that is down (a killed master) or a dropped channel
-		// still to place: look again soon, and have the map re-read.
-		bool busy = false;
-		std::vector<std::shared_ptr<RedisSubscriber>> nodes;
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			busy = !_dropped.empty();
-			for (const auto& node : _nodes)
-				nodes.push_back(node.second);
-		}
-		for (const auto& node : nodes)
-			busy = busy || !node->health().ready;
-		if (busy)
-			_router->requestRefresh();
-		pass = busy ? BusyPass : IdlePass;
-	}
+		}, [this]() {
+			// A node subscriber that is down (a killed master) or a dropped channel still to place.
+			std::vector<std::shared_ptr<RedisSubscriber>> nodes;
+			{
+				std::lock_guard<std::mutex> lock(_mutex);
+				if (!_dropped.empty())
+					return true;
+				for (const auto& node : _nodes)
+					nodes.push_back(node.second);
+			}
+			for (const auto& node : nodes)
+			{
+				if (!node->health().ready)
+					return true;
+			}
+			return false;
+		});
 }
 
 void ClusterSubscriber::rebalance()

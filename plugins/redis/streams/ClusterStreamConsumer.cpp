@@ -5,6 +5,7 @@
 // and the mover that follows masters coming and going.
 //
 #include "ClusterStreamConsumer.h"
+#include "ClusterMover.h"
 #include "RedisError.h"
 #include "RedisMetrics.h"
 #include "StreamCommands.h"
@@ -14,13 +15,6 @@
 #include <vector>
 
 namespace eventbus {
-
-namespace {
-
-constexpr std::chrono::milliseconds IdlePass(1000);
-constexpr std::chrono::milliseconds BusyPass(250);
-
-} // namespace
 
 ClusterStreamConsumer::ClusterStreamConsumer(const RedisSettings& redis, const StreamsSettings& streams,
 	RedisSocketFactory socketFactory, Metrics& metrics, Poco::Logger& logger, const Redactor& redactor,
@@ -225,37 +219,20 @@ TransportHealth ClusterStreamConsumer::health() const
 
 void ClusterStreamConsumer::run()
 {
-	std::chrono::milliseconds pass = IdlePass;
-	for (;;)
-	{
-		{
-			std::unique_lock<std::mutex> lock(_mutex);
-			_wake.wait_for(lock, pass, [this]() { return _stopping || _wakeRequested; });
-			if (_stopping)
-				return;
-			_wakeRequested = false;
-		}
-		try
-		{
-			reconcile();
-		}
-		catch (std::exception& exc)
-		{
-			_logger.error("redis-streams cluster: following the masters failed: " + std::string(exc.what()));
-		}
-		// A node that is down (a killed master): look again soon, and have the map re-read.
-		bool busy = false;
-		std::map<std::string, Node> nodes;
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			nodes = _nodes;
-		}
-		for (const auto& node : nodes)
-			busy = busy || !node.second.consumer->health().ready;
-		if (busy)
-			_router->requestRefresh();
-		pass = busy ? BusyPass : IdlePass;
-	}
+	ClusterMover::run(_mutex, _wake, _stopping, _wakeRequested, *_router, _logger,
+		"redis-streams cluster: following the masters", [this]() { reconcile(); }, [this]() {
+			std::map<std::string, Node> nodes;
+			{
+				std::lock_guard<std::mutex> lock(_mutex);
+				nodes = _nodes;
+			}
+			for (const auto& node : nodes)
+			{
+				if (!node.second.consumer->health().ready)
+					return true;
+			}
+			return false;
+		});
 }
 
 void ClusterStreamConsumer::reconcile()

@@ -34,7 +34,8 @@ std::string StreamsRuns::keyOf(const std::string& prefix) const
 	return ChannelName::build(prefix, _env, Workload::Tenant, Workload::Topic);
 }
 
-Poco::AutoPtr<Poco::Util::MapConfiguration> StreamsRuns::config(const std::string& prefix, bool sign) const
+Poco::AutoPtr<Poco::Util::MapConfiguration> StreamsRuns::config(const std::string& prefix, bool sign,
+	const std::string& clusterSeeds) const
 {
 	std::map<std::string, std::string> keys{
 		{"eventbus.redis.url", _redisUrl},
@@ -44,6 +45,11 @@ Poco::AutoPtr<Poco::Util::MapConfiguration> StreamsRuns::config(const std::strin
 		{"eventbus.redis.streams.maxLen", std::to_string(MaxLen)}};
 	if (sign || _options.signAll) keys["eventbus.security.signing.key"] = Workload::SigningKey;
 	else keys["eventbus.security.signing.required"] = "false";
+	if (!clusterSeeds.empty())
+	{
+		keys["eventbus.redis.url"] = "redis://127.0.0.1:1/0";
+		keys["eventbus.redis.cluster.nodes"] = clusterSeeds;
+	}
 	return busConfig(_options, "redis-streams", _env, keys);
 }
 
@@ -107,6 +113,17 @@ Measurement StreamsRuns::busEndToEnd(std::size_t events, std::size_t window, std
 	return onFreshStream([&](const std::string& prefix, const std::string&) {
 		return _bus.endToEnd(*config(prefix, true), events, true, window, maxInFlight);
 	});
+}
+
+Measurement StreamsRuns::clusterAsync(const std::string& seeds, std::size_t events, std::size_t window)
+{
+	return _bus.publishAsync(*config(freshPrefix(), false, seeds), events, window);
+}
+
+Measurement StreamsRuns::clusterEndToEnd(const std::string& seeds, std::size_t events, std::size_t window,
+	std::size_t maxInFlight)
+{
+	return _bus.endToEnd(*config(freshPrefix(), true, seeds), events, true, window, maxInFlight);
 }
 
 } // namespace bench

@@ -44,12 +44,18 @@ public:
 	/// one consumer group (the default, eventbus), XREADGROUP COUNT --batch,
 	/// each entry acknowledged after the handler.
 	Measurement busEndToEnd(std::size_t events, std::size_t window, std::size_t maxInFlight);
+	/// cluster-streams-async / -e2e: busAsync / busEndToEnd on the Redis Cluster
+	/// of `seeds` (a fresh stream each run, left on the bench's own cluster).
+	Measurement clusterAsync(const std::string& seeds, std::size_t events, std::size_t window);
+	Measurement clusterEndToEnd(const std::string& seeds, std::size_t events, std::size_t window, std::size_t maxInFlight);
 
 private:
 	/// A prefix never used before in this process: bench-s1, bench-s2, ...
 	std::string freshPrefix();
 	std::string keyOf(const std::string& prefix) const;
-	Poco::AutoPtr<Poco::Util::MapConfiguration> config(const std::string& prefix, bool sign) const;
+	/// With `clusterSeeds`, on that cluster instead of the server.
+	Poco::AutoPtr<Poco::Util::MapConfiguration> config(const std::string& prefix, bool sign,
+		const std::string& clusterSeeds = "") const;
 	/// Runs `run` on a fresh stream key, then deletes the key (also when `run` throws).
 	template <typename Run>
 	Measurement onFreshStream(Run run);

@@ -190,6 +190,16 @@ int main(int argc, char** argv)
 	specs.push_back({makeRow("streams-e2e", "publishAsync -> handler in this process over redis-streams, consumer group, XACK after the handler: signed, verified, full chain both ways",
 		"raw-xreadgroup-ack"),
 		true, [&](std::size_t n) { return streams.busEndToEnd(n, asyncWindow, maxInFlight); }});
+	auto clusterSeeds = [&]() {
+		if (!cluster) cluster.reset(new test::RedisClusterDeployment);
+		return cluster->seedNodes();
+	};
+	specs.push_back({makeRow("cluster-streams-async", "EventBus::publishAsync over redis-streams on a 3-master Redis Cluster (XADD to the stream's owner), full chain",
+		"streams-async"),
+		true, [&](std::size_t n) { return streams.clusterAsync(clusterSeeds(), n, asyncWindow); }});
+	specs.push_back({makeRow("cluster-streams-e2e", "publishAsync -> handler over redis-streams on a 3-master Redis Cluster (a reader per master, XACK after the handler), signed and verified",
+		"streams-e2e"),
+		true, [&](std::size_t n) { return streams.clusterEndToEnd(clusterSeeds(), n, asyncWindow, maxInFlight); }});
 	specs.push_back({makeRow("raw-queue", "std::mutex + std::condition_variable queue: one thread hands payload strings (the workload's JSON) to another, which counts them"),
 		false, [&](std::size_t n) { return RawBaselines::queue(workload.payloadJson, n, maxInFlight); }});
 	specs.push_back({makeRow("memory-none", "memory: publish -> handler, eventbus.middleware= (no middleware)",

@@ -64,33 +64,42 @@ std::shared_ptr<StreamPublisher> ClusterStreamPublisher::nodeFor(const RedisNode
 std::shared_ptr<StreamPublisher> ClusterStreamPublisher::makeNode(const RedisNodeAddress& node)
 {
 	auto publisher = std::make_shared<StreamPublisher>(_redis.forNode(node), _streams, _socketFactory, _metrics, _logger);
-	// A buffered event the node redirected (nobody waits for it): sent on
-	// to the owner, and counted when that fails too.
-	publisher->onRedirect([this](const std::string& key, const std::string& wire, const ClusterRedirect& redirect) {
-		_redirects.increment();
-		auto discard = [this, key](const std::string&, std::exception_ptr error) {
+	publisher->onRedirect([this](std::string key, std::string wire, StreamPublisher::Done done,
+		const ClusterRedirect& redirect) { redirected(std::move(key), std::move(wire), std::move(done), redirect); });
+	return publisher;
+}
+
+void ClusterStreamPublisher::redirected(std::string key, std::string wire, StreamPublisher::Done done,
+	const ClusterRedirect& redirect)
+{
+	// On the redirecting node's sender thread, no lock held.
+	_redirects.increment();
+	if (!done)
+	{
+		// A buffered event nobody waits for: counted when it cannot be re-routed.
+		done = [this, key](const std::string&, std::exception_ptr error) {
 			if (!error)
 				return;
 			_bufferDiscarded.increment();
 			_logger.error("redis-streams cluster: a buffered event for " + SafeText::escape(key)
 				+ " could not be re-routed after a redirect");
 		};
-		try
+	}
+	try
+	{
+		if (redirect.kind == ClusterRedirect::Kind::Ask)
 		{
-			if (redirect.kind == ClusterRedirect::Kind::Ask)
-			{
-				asked(redirect, key, wire);
-				return;
-			}
-			_router->moved(redirect);
-			nodeFor(redirect.target)->publishAsync(key, wire, following(key, wire, discard, 1));
+			done(asked(redirect, key, wire), nullptr);
+			return;
 		}
-		catch (Poco::Exception& exc)
-		{
-			discard(std::string(), std::make_exception_ptr(TransportException(exc.message())));
-		}
-	});
-	return publisher;
+		_router->moved(redirect);
+		// Queued on the new owner; it completes there.
+		nodeFor(redirect.target)->publishAsync(key, wire, watching(std::move(done)));
+	}
+	catch (Poco::Exception& exc)
+	{
+		done(std::string(), std::make_exception_ptr(TransportException(exc.message())));
+	}
 }
 
 std::string ClusterStreamPublisher::asked(const ClusterRedirect& redirect, const std::string& key, const std::string& wire)
@@ -119,50 +128,27 @@ std::string ClusterStreamPublisher::asked(const ClusterRedirect& redirect, const
 	return RedisConnection::text(added);
 }
 
-StreamPublisher::Done ClusterStreamPublisher::following(const std::string& key, const std::string& wire,
-	StreamPublisher::Done done, int hop)
+StreamPublisher::Done ClusterStreamPublisher::watching(StreamPublisher::Done done)
 {
-	return [this, key, wire, done = std::move(done), hop](const std::string& id, std::exception_ptr error) {
-		if (!error)
+	return [this, done = std::move(done)](const std::string& id, std::exception_ptr error) {
+		if (error)
 		{
-			done(id, nullptr);
-			return;
-		}
-		try
-		{
-			std::rethrow_exception(error);
-		}
-		catch (ClusterRedirectedError& exc)
-		{
-			// On the redirecting node's sender thread; the next attempt queues on another node.
-			_redirects.increment();
 			try
 			{
-				if (exc.redirect().kind == ClusterRedirect::Kind::Ask)
-				{
-					done(asked(exc.redirect(), key, wire), nullptr);
-					return;
-				}
-				_router->follow(exc, hop);
-				nodeFor(_router->owner(key))->publishAsync(key, wire, following(key, wire, done, hop + 1));
-				return;
+				std::rethrow_exception(error);
 			}
-			catch (Poco::Exception& again)
+			catch (AccessDeniedException&)
 			{
-				error = std::make_exception_ptr(TransportException(again.message()));
+			}
+			catch (TransportException&)
+			{
+				_router->requestRefresh(); // the node may be gone: a replica takes over
+			}
+			catch (...)
+			{
 			}
 		}
-		catch (AccessDeniedException&)
-		{
-		}
-		catch (TransportException&)
-		{
-			_router->requestRefresh(); // the node may be gone: a replica takes over
-		}
-		catch (...)
-		{
-		}
-		done(std::string(), error);
+		done(id, error);
 	};
 }
 
@@ -200,7 +186,7 @@ std::string ClusterStreamPublisher::publish(const std::string& key, const std::s
 
 void ClusterStreamPublisher::publishAsync(const std::string& key, const std::string& wire, StreamPublisher::Done done)
 {
-	nodeFor(_router->owner(key))->publishAsync(key, wire, following(key, wire, std::move(done), 0));
+	nodeFor(_router->owner(key))->publishAsync(key, wire, watching(std::move(done)));
 }
 
 TransportHealth ClusterStreamPublisher::health()

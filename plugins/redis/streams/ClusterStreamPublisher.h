@@ -3,7 +3,8 @@
 //
 // XADD on a Redis Cluster: one StreamPublisher per master, each event
 // routed by its stream key's slot through the ClusterRouter. A MOVED reply
-// corrects the map and sends the event to the new owner; an ASK reply (the
+// (handed back by the node's publisher with the event and its completion)
+// corrects the map and queues the event on the new owner; an ASK reply (the
 // key already migrated, the slot not yet) sends it once with ASKING to the
 // migration's target (ClusterCommander); a node that fails asks the router
 // for a refresh, so that publishes reach a promoted replica.
@@ -55,8 +56,10 @@ public:
 private:
 	std::shared_ptr<StreamPublisher> makeNode(const RedisNodeAddress& node);
 	std::shared_ptr<StreamPublisher> nodeFor(const RedisNodeAddress& node);
-	/// The completion of attempt `hop`: follows a redirect, asks for a refresh after a failure.
-	StreamPublisher::Done following(const std::string& key, const std::string& wire, StreamPublisher::Done done, int hop);
+	/// An event `node` answered MOVED or ASK to: re-sent to the owner (or, for ASK, the migration's target).
+	void redirected(std::string key, std::string wire, StreamPublisher::Done done, const ClusterRedirect& redirect);
+	/// `done` that asks the router for a refresh when the node failed.
+	StreamPublisher::Done watching(StreamPublisher::Done done);
 	/// XADD (and WAIT) with ASKING on the target of an ASK; returns the entry id.
 	std::string asked(const ClusterRedirect& redirect, const std::string& key, const std::string& wire);
 

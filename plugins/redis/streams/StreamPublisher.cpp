@@ -129,7 +129,7 @@ std::string StreamPublisher::publish(const std::string& key, const std::string& 
 	{
 		// From inside a completion: the sender cannot wait for itself; the
 		// connection is idle meanwhile, so send this one directly.
-		std::vector<Pending> batch{Pending{key, wire, nullptr}};
+		std::vector<Pending> batch{Pending{key, wire, nullptr, false, true}};
 		std::string id;
 		std::exception_ptr error;
 		batch.front().done = [&](const std::string& entryId, std::exception_ptr e) { id = entryId; error = e; };

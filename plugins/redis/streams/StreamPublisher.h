@@ -66,10 +66,11 @@ public:
 	/// OverflowException (without calling `done`) when the queue is full.
 	void publishAsync(const std::string& key, const std::string& wire, Done done);
 
-	/// On a cluster: a buffered event (nobody waits for it) the node answered
-	/// MOVED or ASK to goes to `handler` (on the sender thread, no lock held)
-	/// instead of being logged as refused. Set before start().
-	using Redirected = std::function<void(const std::string& key, const std::string& wire, const ClusterRedirect& redirect)>;
+	/// On a cluster: an event the node answered MOVED or ASK to goes to
+	/// `handler` with its completion (empty for a buffered event nobody waits
+	/// for), on the sender thread with no lock held, instead of completing
+	/// with an error. Set before start().
+	using Redirected = std::function<void(std::string key, std::string wire, Done done, const ClusterRedirect& redirect)>;
 	void onRedirect(Redirected handler) { _onRedirect = std::move(handler); }
 
 	/// The MINID bound of XADD now ("" without eventbus.redis.streams.maxAgeSeconds).
@@ -86,6 +87,7 @@ private:
 		std::string wire;
 		Done done; ///< empty for a buffered publish() that already returned
 		bool sync = false; ///< a publish() waiting: buffered (and released) when an outage begins
+		bool direct = false; ///< sent by publish() on the sender thread itself: completes here, even when redirected
 	};
 	struct Completion
 	{

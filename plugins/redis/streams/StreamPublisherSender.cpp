@@ -107,7 +107,7 @@ bool StreamPublisher::sendBatch(std::vector<Pending>& batch, Completions& comple
 		}
 	}
 	const std::size_t stride = trimSeparately ? 2 : 1;
-	std::vector<std::pair<Pending, ClusterRedirect>> redirected; // buffered events a cluster node redirected
+	std::vector<std::pair<Pending, ClusterRedirect>> redirected; // events a cluster node redirected
 	for (std::size_t i = 0; i < batch.size(); ++i)
 	{
 		Pending& pending = batch[i];
@@ -125,9 +125,15 @@ bool StreamPublisher::sendBatch(std::vector<Pending>& batch, Completions& comple
 			}
 			else
 			{
-				const std::string message = "redis " + _connection->endpoint() + " refused XADD: " + SafeText::escape(serverError);
 				const ClusterRedirect redirect = ClusterRedirect::parse(serverError);
-				// On a cluster: the node does not serve the key's slot; the cluster publisher re-routes it.
+				if (redirect.kind != ClusterRedirect::Kind::None && _onRedirect && !pending.direct)
+				{
+					// On a cluster: the node does not serve the key's slot; the
+					// cluster publisher re-routes the event, `done` and all.
+					redirected.push_back({std::move(pending), redirect});
+					continue;
+				}
+				const std::string message = "redis " + _connection->endpoint() + " refused XADD: " + SafeText::escape(serverError);
 				error = redirect.kind != ClusterRedirect::Kind::None
 					? std::make_exception_ptr(ClusterRedirectedError(message, redirect))
 					: std::make_exception_ptr(TransportException(message));
@@ -143,15 +149,15 @@ bool StreamPublisher::sendBatch(std::vector<Pending>& batch, Completions& comple
 		}
 		if (pending.done)
 			completions.push_back({std::move(pending.done), id, error});
-		else if (error && _onRedirect && reply.type == REDIS_REPLY_ERROR
-			&& ClusterRedirect::parse(RedisConnection::text(reply)).kind != ClusterRedirect::Kind::None)
-			redirected.push_back({std::move(pending), ClusterRedirect::parse(RedisConnection::text(reply))});
 		else if (error)
 			_logger.error("redis-streams: a buffered event for " + pending.key + " was refused: "
 				+ (replicated.empty() ? RedisConnection::text(reply) : replicated));
 	}
+	// After the completions of this batch: an event re-routed to another node
+	// completes there, later.
+	complete(completions);
 	for (auto& item : redirected)
-		_onRedirect(item.first.key, item.first.wire, item.second);
+		_onRedirect(std::move(item.first.key), std::move(item.first.wire), std::move(item.first.done), item.second);
 	return true;
 }
 

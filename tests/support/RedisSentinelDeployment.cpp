@@ -152,6 +152,18 @@ std::string RedisSentinelDeployment::sentinelNodes() const
 	return nodes;
 }
 
+void RedisSentinelDeployment::pauseSentinels()
+{
+	for (const auto& sentinel : _sentinels)
+		::kill(sentinel.pid, SIGSTOP);
+}
+
+void RedisSentinelDeployment::resumeSentinels()
+{
+	for (const auto& sentinel : _sentinels)
+		::kill(sentinel.pid, SIGCONT);
+}
+
 RedisValue RedisSentinelDeployment::sentinel(const std::vector<std::string>& argv) const
 {
 	std::string failure;

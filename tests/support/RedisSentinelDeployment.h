@@ -56,6 +56,11 @@ public:
 	/// of the current master; waits until it is in sync.
 	void rejoin(unsigned short port);
 
+	/// SIGSTOP / SIGCONT every sentinel: while paused they accept connections
+	/// and answer nothing, and do not see what is done to the servers.
+	void pauseSentinels();
+	void resumeSentinels();
+
 private:
 	struct Sentinel
 	{

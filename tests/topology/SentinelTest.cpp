@@ -92,6 +92,7 @@ class SentinelTest : public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(SentinelTest);
 	CPPUNIT_TEST(testMasterIsFoundThroughTheSentinelsAndNamedInHealth);
 	CPPUNIT_TEST(testNoAnsweringSentinelIsNotReadyAndPublishFails);
+	CPPUNIT_TEST(testWriteToADemotedMasterDropsTheConnection);
 	CPPUNIT_TEST(testPubSubFollowsAKilledMasterAndSignalsTheGap);
 	CPPUNIT_TEST(testPubSubFollowsSentinelFailoverWithoutRestart);
 	CPPUNIT_TEST(testStreamsLoseNoConfirmedEventWhenTheMasterIsKilled);
@@ -145,6 +146,55 @@ public:
 			}
 			CPPUNIT_ASSERT(failed);
 		}
+	}
+
+	void testWriteToADemotedMasterDropsTheConnection()
+	{
+		// The master is demoted behind the paused sentinels' backs: the
+		// publisher's connection is still open to it, and its next XADD meets
+		// READONLY. The connection must be dropped (not kept writing to a
+		// replica), and the publisher must come back once the master is one again.
+		auto publisher = sentinelBus("redis-streams");
+		CPPUNIT_ASSERT(waitUntil([&]() { return publisher->health().ready; }, std::chrono::milliseconds(10000)));
+		const std::string key = "c2pro.production.acme." + Topic;
+		publisher->publish(Topic, RedisBusFixture::numbered(1), "acme");
+		const unsigned short master = deployment().masterPort();
+		RedisServer& demoted = deployment().server(master);
+		RedisServer& promoted = deployment().replica();
+		const long long before = demoted.command({"XLEN", key}).integer;
+		deployment().pauseSentinels();
+		CPPUNIT_ASSERT(!promoted.command({"REPLICAOF", "NO", "ONE"}).isError());
+		CPPUNIT_ASSERT(!demoted.command({"REPLICAOF", "127.0.0.1", std::to_string(promoted.port())}).isError());
+		std::string refusal;
+		try
+		{
+			publisher->publish(Topic, RedisBusFixture::numbered(2), "acme");
+		}
+		catch (TransportException& exc)
+		{
+			refusal = exc.message();
+		}
+		// Back as it was, then the sentinels see nothing amiss.
+		CPPUNIT_ASSERT(!demoted.command({"REPLICAOF", "NO", "ONE"}).isError());
+		CPPUNIT_ASSERT(!promoted.command({"REPLICAOF", "127.0.0.1", std::to_string(master)}).isError());
+		deployment().resumeSentinels();
+		std::cout << "\n  redis-streams, XADD on a demoted master: " << refusal << std::endl;
+		CPPUNIT_ASSERT_MESSAGE(refusal, contains(refusal, "READONLY"));
+		CPPUNIT_ASSERT_EQUAL(before, demoted.command({"XLEN", key}).integer);
+		int n = 100;
+		CPPUNIT_ASSERT_MESSAGE(publisher->health().reason, waitUntil([&]() {
+			try
+			{
+				publisher->publish(Topic, RedisBusFixture::numbered(++n), "acme");
+				return true;
+			}
+			catch (TransportException&)
+			{
+				return false;
+			}
+		}, std::chrono::milliseconds(RecoveryBoundMs)));
+		CPPUNIT_ASSERT_EQUAL(master, deployment().masterPort());
+		CPPUNIT_ASSERT_EQUAL(before + 1, demoted.command({"XLEN", key}).integer);
 	}
 
 	void testPubSubFollowsAKilledMasterAndSignalsTheGap()

@@ -2,6 +2,7 @@
 // BusRuns.cpp
 //
 #include "BusRuns.h"
+#include <iostream>
 #include "eventbus/CloudEventCodec.h"
 #include "eventbus/EnvelopeSigner.h"
 #include "eventbus/EventBus.h"
@@ -270,6 +271,65 @@ Measurement BusRuns::endToEnd(const Poco::Util::AbstractConfiguration& config, s
 	publishMany(events, base);
 	const bool complete = awaitDeliveries(counter.delivered, base + events);
 	const std::uint64_t got = counter.delivered.load() - base;
+	m.seconds = static_cast<double>((complete ? counter.last.load() : nowNanos()) - start) / 1e9;
+	m.events = static_cast<std::size_t>(std::min<std::uint64_t>(got, events));
+	m.lost = events - m.events;
+	return m;
+}
+
+Measurement BusRuns::fanOut(const Poco::Util::AbstractConfiguration& config, std::size_t events, std::size_t subscribers,
+	std::size_t unrelated, std::size_t maxInFlight) const
+{
+	EventBus bus(config);
+	Counter counter;
+	for (std::size_t i = 0; i < subscribers; ++i)
+	{
+		bus.subscribe(Workload::Topic, [&counter](const Event&) {
+			counter.last.store(nowNanos(), std::memory_order_relaxed);
+			counter.delivered.fetch_add(1, std::memory_order_release);
+		}, TenantScope::tenant(Workload::Tenant));
+	}
+	if (unrelated > 0)
+	{
+		const std::size_t rssBefore = residentBytes();
+		const std::int64_t start = nowNanos();
+		for (std::size_t i = 0; i < unrelated; ++i)
+			bus.subscribe(Workload::Topic, [](const Event&) {}, TenantScope::tenant("other-" + std::to_string(i)));
+		const double seconds = static_cast<double>(nowNanos() - start) / 1e9;
+		const std::size_t rssAfter = residentBytes();
+		std::cerr << "  " << unrelated << " unrelated subscriptions made in " << static_cast<long long>(seconds * 1000)
+				  << " ms (" << static_cast<long long>(seconds * 1e6 / static_cast<double>(unrelated)) << " us each), resident memory +"
+				  << (rssAfter > rssBefore ? (rssAfter - rssBefore) / 1024 : 0) << " KiB ("
+				  << (rssAfter > rssBefore ? (rssAfter - rssBefore) / unrelated : 0) << " B each)" << std::endl;
+	}
+	awaitSubscription(bus, _workload, counter.delivered);
+	Measurement m;
+	auto publishMany = [&](std::size_t count, std::uint64_t base) {
+		for (std::size_t i = 0; i < count; ++i)
+		{
+			while (i - std::min<std::uint64_t>(i, (counter.delivered.load(std::memory_order_acquire) - base) / subscribers)
+				>= maxInFlight)
+				std::this_thread::sleep_for(std::chrono::microseconds(50));
+			try
+			{
+				bus.publish(Workload::Topic, _workload.payload, Workload::Tenant);
+			}
+			catch (std::exception&)
+			{
+				if (++m.errors > MaxErrors) throw;
+			}
+		}
+	};
+	awaitDeliveries(counter.delivered, counter.delivered.load() + subscribers, std::chrono::milliseconds(200));
+	std::uint64_t base = counter.delivered.load();
+	publishMany(warmupOf(events), base);
+	awaitDeliveries(counter.delivered, base + warmupOf(events) * subscribers);
+	m.errors = 0;
+	base = counter.delivered.load();
+	const std::int64_t start = nowNanos();
+	publishMany(events, base);
+	const bool complete = awaitDeliveries(counter.delivered, base + events * subscribers);
+	const std::uint64_t got = (counter.delivered.load() - base) / subscribers;
 	m.seconds = static_cast<double>((complete ? counter.last.load() : nowNanos()) - start) / 1e9;
 	m.events = static_cast<std::size_t>(std::min<std::uint64_t>(got, events));
 	m.lost = events - m.events;

@@ -51,6 +51,15 @@ public:
 	/// pair's latency.
 	Measurement decodeVerify(std::size_t events) const;
 
+	/// Publish -> `subscribers` handlers of the workload's topic and tenant,
+	/// while `unrelated` subscriptions (one per other tenant) exist on the
+	/// same bus: events/s of publishes, each delivered `subscribers` times; at
+	/// most `maxInFlight` publishes ahead of the slowest count. Prints (to
+	/// stderr) what making the unrelated subscriptions cost: time and resident
+	/// memory per subscription.
+	Measurement fanOut(const Poco::Util::AbstractConfiguration& config, std::size_t events, std::size_t subscribers,
+		std::size_t unrelated, std::size_t maxInFlight) const;
+
 	/// Publish -> handler latency at `rate` events/s, each publish confirmed.
 	Measurement roundTrip(const Poco::Util::AbstractConfiguration& config, std::size_t events, int rate) const;
 

@@ -208,6 +208,20 @@ int main(int argc, char** argv)
 	specs.push_back({makeRow("memory-full", "memory: publish -> handler, default chain tenant-guard,redaction,idempotency,metrics",
 		"raw-queue", Target::ThroughputAtLeast, 0.30),
 		false, [&](std::size_t n) { return bus.endToEnd(*memoryConfig("memory", true), n, false, 0, maxInFlight); }});
+	// Scale: fan-out to 1, 10, 100 subscriptions of one channel, and one
+	// subscription among 10,000 unrelated ones (other tenants): what a
+	// publish costs as the work grows, on the memory transport.
+	specs.push_back({makeRow("memory-fanout-1", "memory, default chain: publish -> 1 subscription (the fan-out rows' baseline)"),
+		false, [&](std::size_t n) { return bus.fanOut(*memoryConfig("memory", true), n, 1, 0, maxInFlight); }});
+	for (std::size_t fan : {10, 100})
+	{
+		specs.push_back({makeRow("memory-fanout-" + std::to_string(fan), "memory, default chain: publish -> "
+			+ std::to_string(fan) + " subscriptions of the channel, events/s of publishes", "memory-fanout-1"),
+			false, [&, fan](std::size_t n) { return bus.fanOut(*memoryConfig("memory", true), std::max<std::size_t>(n / fan, 100), fan, 0, maxInFlight); }});
+	}
+	specs.push_back({makeRow("memory-10k-unrelated", "memory, default chain: publish -> 1 subscription while 10,000 subscriptions of other tenants exist (should stay ~1.0)",
+		"memory-fanout-1"),
+		false, [&](std::size_t n) { return bus.fanOut(*memoryConfig("memory", true), n, 1, 10000, maxInFlight); }});
 	specs.push_back({makeRow("loopback-none", "loopback: publish -> encode -> decode -> handler, no middleware", "raw-queue"),
 		false, [&](std::size_t n) { return bus.endToEnd(*memoryConfig("loopback", false), n, false, 0, maxInFlight); }});
 	specs.push_back({makeRow("loopback-full", "loopback: the same through the default chain", "loopback-none"),

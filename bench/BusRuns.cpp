@@ -2,6 +2,7 @@
 // BusRuns.cpp
 //
 #include "BusRuns.h"
+#include <malloc.h>
 #include <iostream>
 #include "eventbus/CloudEventCodec.h"
 #include "eventbus/EnvelopeSigner.h"
@@ -291,16 +292,18 @@ Measurement BusRuns::fanOut(const Poco::Util::AbstractConfiguration& config, std
 	}
 	if (unrelated > 0)
 	{
-		const std::size_t rssBefore = residentBytes();
+		// Heap bytes in use (malloc's own count: the resident size does not
+		// move once earlier rows grew the heap).
+		const std::size_t heapBefore = mallinfo2().uordblks;
 		const std::int64_t start = nowNanos();
 		for (std::size_t i = 0; i < unrelated; ++i)
 			bus.subscribe(Workload::Topic, [](const Event&) {}, TenantScope::tenant("other-" + std::to_string(i)));
 		const double seconds = static_cast<double>(nowNanos() - start) / 1e9;
-		const std::size_t rssAfter = residentBytes();
+		const std::size_t heapAfter = mallinfo2().uordblks;
+		const std::size_t grown = heapAfter > heapBefore ? heapAfter - heapBefore : 0;
 		std::cerr << "  " << unrelated << " unrelated subscriptions made in " << static_cast<long long>(seconds * 1000)
-				  << " ms (" << static_cast<long long>(seconds * 1e6 / static_cast<double>(unrelated)) << " us each), resident memory +"
-				  << (rssAfter > rssBefore ? (rssAfter - rssBefore) / 1024 : 0) << " KiB ("
-				  << (rssAfter > rssBefore ? (rssAfter - rssBefore) / unrelated : 0) << " B each)" << std::endl;
+				  << " ms (" << static_cast<long long>(seconds * 1e6 / static_cast<double>(unrelated)) << " us each), heap in use +"
+				  << grown / 1024 << " KiB (" << grown / unrelated << " B each)" << std::endl;
 	}
 	awaitSubscription(bus, _workload, counter.delivered);
 	Measurement m;

@@ -2,6 +2,7 @@
 // BusRuns.cpp
 //
 #include "BusRuns.h"
+#include "eventbus/Exceptions.h"
 #include <malloc.h>
 #include <iostream>
 #include "eventbus/CloudEventCodec.h"
@@ -242,7 +243,21 @@ Measurement BusRuns::endToEnd(const Poco::Util::AbstractConfiguration& config, s
 			}
 			if (async)
 			{
-				futures.push_back(bus.publishAsync(Workload::Topic, _workload.payload, Workload::Tenant));
+				for (;;)
+				{
+					try
+					{
+						futures.push_back(bus.publishAsync(Workload::Topic, _workload.payload, Workload::Tenant));
+						break;
+					}
+					catch (OverflowException&)
+					{
+						// The transport's queue is bounded in bytes too: with large
+						// payloads, wait for what is outstanding, then go on.
+						if (futures.empty()) throw;
+						collect(futures, 0, m);
+					}
+				}
 				collect(futures, window, m);
 			}
 			else

@@ -354,6 +354,36 @@ Measurement BusRuns::fanOut(const Poco::Util::AbstractConfiguration& config, std
 	return m;
 }
 
+Measurement BusRuns::resubscribe(const Poco::Util::AbstractConfiguration& config, std::size_t channels,
+	const std::function<void()>& restart, const std::function<std::size_t()>& channelCount) const
+{
+	EventBus bus(config);
+	for (std::size_t i = 0; i < channels; ++i)
+		bus.subscribe(Workload::Topic, [](const Event&) {}, TenantScope::tenant("resub-" + std::to_string(i)));
+	// The server counts them all (so the subscriber reconnected: the restart
+	// wiped them) and the bus says ready (the subscriber saw every confirmation).
+	auto awaitAll = [&](std::chrono::seconds limit) {
+		const auto deadline = Clock::now() + limit;
+		while (channelCount() < channels || !bus.health().ready)
+		{
+			if (Clock::now() > deadline) return false;
+			std::this_thread::sleep_for(std::chrono::milliseconds(5)); // polling the server, not a synchronisation
+		}
+		return true;
+	};
+	if (!awaitAll(std::chrono::seconds(60))) throw std::runtime_error("the first subscriptions did not all arrive within 60 s");
+	const std::int64_t start = nowNanos();
+	restart();
+	Measurement m;
+	const bool all = awaitAll(std::chrono::seconds(60));
+	m.seconds = static_cast<double>(nowNanos() - start) / 1e9;
+	m.events = all ? channels : channelCount();
+	m.lost = channels - m.events;
+	std::cerr << "  " << m.events << " of " << channels << " channels subscribed again "
+			  << static_cast<long long>(m.seconds * 1000) << " ms after the restart began" << std::endl;
+	return m;
+}
+
 Measurement BusRuns::decodeVerify(std::size_t events) const
 {
 	const std::string wire = _workload.wire(true);

@@ -6,6 +6,8 @@
 //
 #pragma once
 
+#include <functional>
+
 #include "Workload.h"
 #include <Poco/Util/AbstractConfiguration.h>
 
@@ -59,6 +61,13 @@ public:
 	/// memory per subscription.
 	Measurement fanOut(const Poco::Util::AbstractConfiguration& config, std::size_t events, std::size_t subscribers,
 		std::size_t unrelated, std::size_t maxInFlight) const;
+
+	/// `channels` subscriptions (one per tenant) on a bus over redis; then
+	/// `restart` restarts the server, and the time until the server counts every
+	/// channel subscribed again (polled through `channelCount`) and the bus is
+	/// ready again is measured: events = channels, seconds = that time.
+	Measurement resubscribe(const Poco::Util::AbstractConfiguration& config, std::size_t channels,
+		const std::function<void()>& restart, const std::function<std::size_t()>& channelCount) const;
 
 	/// Publish -> handler latency at `rate` events/s, each publish confirmed.
 	Measurement roundTrip(const Poco::Util::AbstractConfiguration& config, std::size_t events, int rate) const;

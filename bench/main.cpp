@@ -175,6 +175,30 @@ int main(int argc, char** argv)
 	specs.push_back({makeRow("cluster-e2e", "publishAsync -> handler over redis on a 3-master Redis Cluster (SPUBLISH, SSUBSCRIBE on the owner), signed and verified",
 		"redis-e2e"),
 		true, [&](std::size_t n) { return bus.endToEnd(*clusterConfig(true), n, true, asyncWindow, maxInFlight); }});
+	// Resubscription: 10,000 channels subscribed, the bench's server restarted
+	// (only when the bench started it), the time until the server counts them
+	// all again. The bench's own connections are opened anew after it.
+	specs.push_back({makeRow("redis-resubscribe-10k", "redis: 10,000 channels subscribed, redis-server restarted: channels subscribed again per second of the recovery (kill, start, reconnect backoff, SUBSCRIBE)"),
+		true, [&](std::size_t) {
+			if (!server) throw std::runtime_error("needs the bench's own redis-server (no --redis-url)");
+			auto count = [&]() -> std::size_t {
+				try
+				{
+					RawRedis probe(address);
+					RawRedis::ReplyPtr channels = probe.command("EVAL %s 0",
+						"return #redis.call('PUBSUB', 'CHANNELS', '*.resub-*')");
+					return channels && channels->type == REDIS_REPLY_INTEGER ? static_cast<std::size_t>(channels->integer) : 0;
+				}
+				catch (std::exception&)
+				{
+					return 0; // down: restarting
+				}
+			};
+			Measurement m = bus.resubscribe(*redisConfig(false), 10000, [&]() { server->restart(); }, count);
+			raw.reset(new RawRedis(address));
+			streams.connect(address, redisUrl);
+			return m;
+		}});
 	specs.push_back({makeRow("raw-xadd-sync", "hiredis redisCommand(XADD key MAXLEN ~ 100000 * e ...) loop on one connection, the bus's envelope bytes"),
 		true, [&](std::size_t n) { return streams.rawSync(publishWire, n); }});
 	specs.push_back({makeRow("streams-sync", std::string("EventBus::publish over redis-streams, full chain, each XADD confirmed") + (options.signAll ? ", signed" : ""),

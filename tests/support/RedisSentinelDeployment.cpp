@@ -229,9 +229,13 @@ void RedisSentinelDeployment::rejoin(unsigned short port)
 	if (!server.running())
 		server.restart();
 	const unsigned short masterPort = this->masterPort();
+	// What the sentinels would do after their own delay (several seconds, more
+	// on a loaded machine): made a replica of the current master at once.
+	if (role(port) != "slave")
+		ask(port, {"REPLICAOF", "127.0.0.1", std::to_string(masterPort)});
 	if (!waitUntil([&]() { return role(port) == "slave" && ask(masterPort, {"INFO", "replication"}).str.find("state=online")
-			!= std::string::npos; }, std::chrono::milliseconds(20000)))
-		throw std::runtime_error("server " + std::to_string(port) + " did not rejoin as a replica within 20 s");
+			!= std::string::npos; }, std::chrono::milliseconds(30000)))
+		throw std::runtime_error("server " + std::to_string(port) + " did not rejoin as a replica within 30 s");
 }
 
 } // namespace test

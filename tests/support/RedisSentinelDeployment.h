@@ -52,8 +52,8 @@ public:
 	/// node says ROLE master; returns the new port (throws after `timeout`).
 	unsigned short waitForNewMaster(unsigned short oldPort, std::chrono::milliseconds timeout) const;
 
-	/// Restarts a killed server on its port: the sentinels make it a replica
-	/// of the current master; waits until it is in sync.
+	/// Restarts a killed server on its port and makes it a replica of the
+	/// current master (as the sentinels would, later); waits until it is in sync.
 	void rejoin(unsigned short port);
 
 	/// SIGSTOP / SIGCONT every sentinel: while paused they accept connections

@@ -116,14 +116,9 @@ std::string ClusterStreamPublisher::asked(const ClusterRedirect& redirect, const
 	}
 	if (_streams.waitReplicas > 0)
 	{
-		const redisReply& waited = *replies.back();
-		const long long acks = waited.type == REDIS_REPLY_INTEGER ? waited.integer : -1;
-		if (acks < _streams.waitReplicas)
-		{
-			throw TransportException("redis " + redirect.target.describe() + ": replicated to "
-				+ std::to_string(std::max(0LL, acks)) + " of " + std::to_string(_streams.waitReplicas)
-				+ " replicas within eventbus.redis.streams.waitTimeoutMs=" + std::to_string(_streams.waitTimeoutMs) + " ms");
-		}
+		const std::string shortfall = StreamPublisher::replicationShortfall(redirect.target.describe(), *replies.back(), _streams);
+		if (!shortfall.empty())
+			throw TransportException(shortfall);
 	}
 	return RedisConnection::text(added);
 }

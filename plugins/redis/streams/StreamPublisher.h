@@ -73,8 +73,10 @@ public:
 	using Redirected = std::function<void(std::string key, std::string wire, Done done, const ClusterRedirect& redirect)>;
 	void onRedirect(Redirected handler) { _onRedirect = std::move(handler); }
 
-	/// The MINID bound of XADD now ("" without eventbus.redis.streams.maxAgeSeconds).
-	std::string minId() const;
+	/// The answer to WAIT after a publish on `endpoint`: "" when it reached
+	/// eventbus.redis.streams.waitReplicas, else the message that says it did not.
+	static std::string replicationShortfall(const std::string& endpoint, const redisReply& waited,
+		const StreamsSettings& streams);
 
 	/// Ready while the connection answers (a PING every healthIntervalMs when idle).
 	TransportHealth health() const;
@@ -108,6 +110,7 @@ private:
 	void failQueuedLocked(Completions& completions);
 	/// onOutage=buffer: the publish() calls waiting return, their events stay buffered.
 	void releaseWaitingLocked(Completions& completions);
+	std::string minId() const;
 	static void complete(Completions& completions);
 
 	const RedisSettings _redis;

@@ -27,6 +27,17 @@ std::string StreamPublisher::minId() const
 	return std::to_string(std::max(0LL, ms));
 }
 
+std::string StreamPublisher::replicationShortfall(const std::string& endpoint, const redisReply& waited,
+	const StreamsSettings& streams)
+{
+	const long long acks = waited.type == REDIS_REPLY_INTEGER ? waited.integer : -1;
+	if (acks >= streams.waitReplicas)
+		return std::string();
+	return "redis " + endpoint + ": replicated to " + std::to_string(std::max(0LL, acks)) + " of "
+		+ std::to_string(streams.waitReplicas) + " replicas within eventbus.redis.streams.waitTimeoutMs="
+		+ std::to_string(streams.waitTimeoutMs) + " ms";
+}
+
 bool StreamPublisher::sendBatch(std::vector<Pending>& batch, Completions& completions, std::vector<Pending>& retry)
 {
 	const std::string minimum = minId();
@@ -96,16 +107,7 @@ bool StreamPublisher::sendBatch(std::vector<Pending>& batch, Completions& comple
 	_backoff.reset();
 	std::string replicated;
 	if (_streams.waitReplicas > 0)
-	{
-		const redisReply& waited = *replies.back();
-		const long long acks = waited.type == REDIS_REPLY_INTEGER ? waited.integer : -1;
-		if (acks < _streams.waitReplicas)
-		{
-			replicated = "redis " + _connection->endpoint() + ": replicated to " + std::to_string(std::max(0LL, acks))
-				+ " of " + std::to_string(_streams.waitReplicas) + " replicas within eventbus.redis.streams.waitTimeoutMs="
-				+ std::to_string(_streams.waitTimeoutMs) + " ms";
-		}
-	}
+		replicated = replicationShortfall(_connection->endpoint(), *replies.back(), _streams);
 	const std::size_t stride = trimSeparately ? 2 : 1;
 	std::vector<std::pair<Pending, ClusterRedirect>> redirected; // events a cluster node redirected
 	for (std::size_t i = 0; i < batch.size(); ++i)

@@ -67,7 +67,6 @@ void RedisDeadLetters::configure(const Poco::Util::AbstractConfiguration& config
 	_maxAgeSeconds = nonNegative(config, "eventbus.redis.streams.maxAgeSeconds", 0);
 	_connection.reset();
 	_commander.reset();
-	_router.reset();
 	_configured = true;
 }
 
@@ -100,16 +99,19 @@ ReplyPtr RedisDeadLetters::run(const Command& argv)
 	const std::string user = _redis.endpoint.user.empty() ? "default" : _redis.endpoint.user;
 	try
 	{
-		const RedisSocketFactory sockets = _redis.endpoint.tls ? TlsRedisSocket::factory(_redis)
-			: RedisSocketFactory([]() { return std::unique_ptr<RedisSocket>(new PlainRedisSocket); });
+		// Made once, with the first connection: a TLS factory reads its files.
+		auto sockets = [this]() {
+			return _redis.endpoint.tls ? TlsRedisSocket::factory(_redis)
+				: RedisSocketFactory([]() { return std::unique_ptr<RedisSocket>(new PlainRedisSocket); });
+		};
 		if (_redis.topology.kind == RedisTopologyKind::Cluster)
 		{
 			if (!_commander)
 			{
-				auto router = std::make_shared<ClusterRouter>(_redis, sockets, Poco::Logger::get("eventbus.dlq"));
+				const RedisSocketFactory factory = sockets();
+				auto router = std::make_shared<ClusterRouter>(_redis, factory, Poco::Logger::get("eventbus.dlq"));
 				router->refresh(); // the map once: a command line, no watcher
-				_commander = std::make_shared<ClusterCommander>(_redis, sockets, router);
-				_router = router;
+				_commander = std::make_shared<ClusterCommander>(_redis, factory, router);
 			}
 			std::vector<ReplyPtr> replies = _commander->run(argv.at(1), {argv});
 			RedisConnection::throwIfError("redis cluster", *replies.front(), argv[0]);
@@ -118,7 +120,7 @@ ReplyPtr RedisDeadLetters::run(const Command& argv)
 		if (!_connection)
 		{
 			std::unique_ptr<RedisConnection> connection(
-				new RedisConnection(_redis, sockets(), _redis.maxMessageBytes * 2 + 64 * 1024));
+				new RedisConnection(_redis, sockets()(), _redis.maxMessageBytes * 2 + 64 * 1024));
 			connection->open();
 			_connection = std::move(connection);
 		}

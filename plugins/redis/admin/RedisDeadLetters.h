@@ -10,7 +10,6 @@
 #pragma once
 
 #include "ClusterCommander.h"
-#include "ClusterRouter.h"
 #include "eventbus/DeadLetterAdmin.h"
 #include "RedisConnection.h"
 #include "RedisSettings.h"
@@ -67,8 +66,7 @@ private:
 	std::size_t _maxLen = 100000;
 	int _maxAgeSeconds = 0;
 	std::unique_ptr<RedisConnection> _connection;
-	std::shared_ptr<ClusterRouter> _router;       // cluster only
-	std::shared_ptr<ClusterCommander> _commander; // cluster only
+	std::shared_ptr<ClusterCommander> _commander; // cluster only (it holds the router)
 };
 
 } // namespace eventbus

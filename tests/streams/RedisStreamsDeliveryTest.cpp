@@ -22,6 +22,7 @@ class RedisStreamsDeliveryTest : public StreamsSuite
 	CPPUNIT_TEST(testFailingEntryIsRedeliveredThenHandled);
 	CPPUNIT_TEST(testHandlerThatThrowsIsCalledAgainThroughTheDefaultChain);
 	CPPUNIT_TEST(testAlwaysFailingEntryEndsInTheDeadLetterStream);
+	CPPUNIT_TEST(testRefusedDeadLetterLeavesTheEntryPending);
 	CPPUNIT_TEST(testRejectedEntryIsAcknowledgedAndCounted);
 	CPPUNIT_TEST(testTwoGroupsEachGetEveryEvent);
 	CPPUNIT_TEST(testTwoConsumersOfOneGroupSplitTheWork);
@@ -165,6 +166,39 @@ public:
 			return subscriber->metrics().counterValue("eventbus_streams_dead_lettered_total") == 1; }));
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), subscriber->metrics().counterValue("eventbus_streams_dead_lettered_total"));
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(2), subscriber->metrics().counterValue("eventbus_streams_redelivered_total"));
+	}
+
+	void testRefusedDeadLetterLeavesTheEntryPending()
+	{
+		// The dead-letter key holds a string: XADD to it is refused (WRONGTYPE).
+		// The entry must not be acknowledged unwritten: it stays pending, is
+		// reclaimed (its delivery count rises) and lands once the key is usable.
+		CPPUNIT_ASSERT(!_server->command({"SET", DeadLetters, "not a stream"}).isError());
+		auto subscriber = bus({{"eventbus.redis.streams.maxDeliveries", "2"}, {"eventbus.redis.streams.claimIdleMs", "300"}});
+		auto publisher = bus();
+		std::atomic<int> attempts{0};
+		subscriber->subscribe(Topic, [&](const Event&) {
+			++attempts;
+			throw Poco::RuntimeException("cannot book it");
+		}, TenantScope::tenant("acme"));
+		publisher->publish(Topic, wireOf(1), "acme");
+		auto deliveries = [&]() -> long long {
+			const RedisValue pending = _server->command({"XPENDING", Channel, "eventbus", "-", "+", "10"});
+			return pending.elements.size() == 1 && pending.elements[0].elements.size() == 4
+				? pending.elements[0].elements[3].integer : -1;
+		};
+		// Reclaimed twice more after its dead letter was refused: still pending.
+		CPPUNIT_ASSERT_MESSAGE(std::to_string(deliveries()), waitUntil([&]() { return deliveries() >= 4; },
+			std::chrono::milliseconds(15000)));
+		CPPUNIT_ASSERT_EQUAL(2, attempts.load());
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), subscriber->metrics().counterValue("eventbus_streams_dead_lettered_total"));
+		CPPUNIT_ASSERT(!_server->command({"DEL", DeadLetters}).isError());
+		CPPUNIT_ASSERT(waitUntil([&]() { return streamLength(*_server, DeadLetters) == 1; }, std::chrono::milliseconds(15000)));
+		CPPUNIT_ASSERT(waitUntil([&]() { return pendingCount(*_server, Channel, "eventbus") == 0; }));
+		CPPUNIT_ASSERT(waitUntil([&]() {
+			return subscriber->metrics().counterValue("eventbus_streams_dead_lettered_total") == 1; }));
+		CPPUNIT_ASSERT_EQUAL(2, attempts.load()); // dead-lettered without another delivery
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), entries(*_server, DeadLetters).size());
 	}
 
 	void testRejectedEntryIsAcknowledgedAndCounted()

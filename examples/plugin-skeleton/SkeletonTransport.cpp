@@ -78,7 +78,7 @@ void SkeletonTransport::deliver(const EntryPtr& entry, const eventbus::InboundMe
 	}
 	try
 	{
-		// Plugin API 2: the callback says what became of the message. A durable
+		// Plugin API 2 and later: the callback says what became of the message. A durable
 		// transport acknowledges Handled and Rejected and redelivers Failed
 		// (deliveryCount + 1) up to its limit; in-process, nothing can be
 		// redelivered, so the skeleton, like any at-most-once transport,

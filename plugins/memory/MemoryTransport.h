@@ -25,6 +25,8 @@ public:
 	~MemoryTransport() override;
 	std::string name() const override { return "memory"; }
 	bool isInProcess() const override { return true; }
+	/// Hands the event itself to the subscriptions: the envelope is never read.
+	bool needsWire() const override { return false; }
 	void start(const TransportContext& context) override;
 	void stop() override;
 	void publish(const OutboundMessage& message) override;

@@ -6,7 +6,7 @@
 // services that belong to one transport but not to the bus's hot path, such
 // as provisioning a tenant's access on the transport's server. The host
 // finds them through PluginHost::capability(). Its identity carries the ABI
-// version (inline namespace abi_v2) like Transport's, so Poco's manifest
+// version (inline namespace abi_v3) like Transport's, so Poco's manifest
 // check rejects a capability manifest built against another plugin API.
 //
 #pragma once
@@ -20,7 +20,7 @@
 #define EVENTBUS_CAPABILITY_MANIFEST "EventbusCapabilities"
 
 namespace eventbus {
-inline namespace abi_v2 {
+inline namespace abi_v3 {
 
 /// An optional service of a plugin, registered under "{transport}/{capability}"
 /// (e.g. "redis/tenant-access"). Concrete interfaces (TenantAccessAdmin, ...)
@@ -36,5 +36,5 @@ public:
 	static std::string fullName(const std::string& transport, const std::string& capability);
 };
 
-} // inline namespace abi_v2
+} // inline namespace abi_v3
 } // namespace eventbus

@@ -16,7 +16,7 @@
 #include <vector>
 
 namespace eventbus {
-inline namespace abi_v2 {
+inline namespace abi_v3 {
 
 /// One dead-lettered event, as the transport recorded it.
 struct DeadLetter
@@ -83,5 +83,5 @@ public:
 		const DeadLetterSelection& selection) = 0;
 };
 
-} // inline namespace abi_v2
+} // inline namespace abi_v3
 } // namespace eventbus

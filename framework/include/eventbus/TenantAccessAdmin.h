@@ -15,7 +15,7 @@
 #include <vector>
 
 namespace eventbus {
-inline namespace abi_v2 {
+inline namespace abi_v3 {
 
 /// What a tenant's server-side access is made of. The names are validated by
 /// the caller (Names::validateTenant, a user name of [A-Za-z0-9._-]).
@@ -80,5 +80,5 @@ public:
 	static std::string line(const ServerCommand& command);
 };
 
-} // inline namespace abi_v2
+} // inline namespace abi_v3
 } // namespace eventbus

@@ -2,11 +2,13 @@
 // Transport.h
 //
 // The plugin API: what a transport plugin implements and what the host
-// hands it. Its identity carries the ABI version (inline namespace abi_v2),
+// hands it. Its identity carries the ABI version (inline namespace abi_v3),
 // so Poco's manifest check rejects a plugin built against another one.
 // Version 2: a delivery callback returns a DeliveryResult (ack/nack for
 // durable transports), InboundMessage carries the transport's message id and
 // delivery count, a subscription may name a consumer group.
+// Version 3: Event::data is an EventData (text or object, the other built on
+// first use); Transport::needsWire() lets a transport skip the encoding.
 //
 #pragma once
 
@@ -22,17 +24,18 @@
 
 /// The plugin API version this framework speaks. A plugin exports it through
 /// EVENTBUS_PLUGIN (eventbusPluginApiVersion); the host refuses any other.
-#define EVENTBUS_PLUGIN_API_VERSION 2
+#define EVENTBUS_PLUGIN_API_VERSION 3
 
 namespace eventbus {
 
 class Metrics;
 class Redactor;
 
-inline namespace abi_v2 {
+inline namespace abi_v3 {
 
 /// A message handed to the transport: the concrete channel, the event and
-/// its CloudEvents JSON encoding (always set).
+/// its CloudEvents JSON encoding (set unless the transport's needsWire() is
+/// false).
 struct OutboundMessage
 {
 	std::string channel;
@@ -137,6 +140,10 @@ public:
 	/// True for in-process transports (memory, loopback), which the env
 	/// policy eventbus.policy.inMemoryEnvs restricts.
 	virtual bool isInProcess() const = 0;
+	/// False for a transport that never reads OutboundMessage::wire (memory
+	/// hands the event itself over): the bus then does not encode it and
+	/// leaves `wire` empty. The default is true.
+	virtual bool needsWire() const;
 	/// Reads the transport's configuration and connects. Throws ConfigException
 	/// for bad keys; a transport may start not ready (health() says why).
 	virtual void start(const TransportContext& context) = 0;
@@ -162,5 +169,5 @@ public:
 	virtual TransportHealth health() = 0;
 };
 
-} // inline namespace abi_v2
+} // inline namespace abi_v3
 } // namespace eventbus

@@ -8,7 +8,6 @@
 #include "eventbus/CloudEventCodec.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Names.h"
-#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 
 namespace eventbus {
@@ -29,27 +28,6 @@ void validateToken(const char* field, const std::string& value)
 Poco::JSON::Object::Ptr parsePayload(const std::string& payloadJson, std::size_t maxPayloadBytes)
 {
 	return CloudEventCodec::parsePayload(payloadJson, maxPayloadBytes);
-}
-
-Poco::Dynamic::Var deepCopy(const Poco::Dynamic::Var& value)
-{
-	if (value.type() == typeid(Poco::JSON::Object::Ptr))
-	{
-		Poco::JSON::Object::Ptr object = value.extract<Poco::JSON::Object::Ptr>();
-		if (object.isNull()) return value;
-		Poco::JSON::Object::Ptr copy(new Poco::JSON::Object);
-		for (const auto& member : *object) copy->set(member.first, deepCopy(member.second));
-		return copy;
-	}
-	if (value.type() == typeid(Poco::JSON::Array::Ptr))
-	{
-		Poco::JSON::Array::Ptr array = value.extract<Poco::JSON::Array::Ptr>();
-		if (array.isNull()) return value;
-		Poco::JSON::Array::Ptr copy(new Poco::JSON::Array);
-		for (const auto& element : *array) copy->add(deepCopy(element));
-		return copy;
-	}
-	return value;
 }
 
 std::string stringify(const Poco::JSON::Object::Ptr& data)
@@ -118,13 +96,21 @@ std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& t
 		impl.metrics.counter(Metrics::PublishFailed, {{"reason", "refused"}, {"transport", impl.transportName}}).increment();
 		throw;
 	}
-	if (event->data != payload) dataJson = stringify(event->data); // a middleware replaced the data
-	else if (impl.transport->isInProcess() && !owned)
-		// An in-process transport hands this very object to handlers, later:
-		// the caller may still change its own object after publish returns.
-		event->data = deepCopy(Poco::Dynamic::Var(payload)).extract<Poco::JSON::Object::Ptr>();
+	const bool replaced = !event->data.is(payload); // a middleware replaced the data
+	if (replaced) dataJson = stringify(event->data.object());
+	if (impl.transport->isInProcess())
+	{
+		// An in-process transport hands this event to handlers, later: the
+		// caller may still change its own object after publish returns, so
+		// they get the text, which each event parses once, on first access
+		// (a handler that does not read the data never pays for it). An
+		// object the bus made (parsed from the caller's text, or a
+		// middleware's copy) is nobody else's and goes along.
+		event->data = owned || replaced ? EventData::fromBoth(event->data.object(), dataJson) : EventData::fromJson(dataJson);
+	}
 	if (impl.signer) impl.signer->sign(*event, dataJson);
-	pending->message = OutboundMessage{context.channel, event, CloudEventCodec::encode(*event, dataJson)};
+	pending->message = OutboundMessage{context.channel, event,
+		impl.transport->needsWire() ? CloudEventCodec::encode(*event, dataJson) : std::string()};
 	return pending;
 }
 

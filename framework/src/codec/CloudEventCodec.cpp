@@ -246,7 +246,7 @@ std::string CloudEventCodec::newId()
 
 std::string CloudEventCodec::encode(const Event& event)
 {
-	return encode(event, event.data ? encodeData(*event.data) : std::string("{}"));
+	return encode(event, event.data.json());
 }
 
 std::string CloudEventCodec::encodeData(const Poco::JSON::Object& data)

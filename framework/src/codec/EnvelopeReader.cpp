@@ -17,7 +17,8 @@ namespace {
 class Reader
 {
 public:
-	Reader(const std::string& text): _begin(text.data()), _p(text.data()), _end(text.data() + text.size()) {}
+	Reader(const std::string& text, bool build = true):
+		_begin(text.data()), _p(text.data()), _end(text.data() + text.size()), _build(build) {}
 
 	bool topObject(Poco::JSON::Object::Ptr& out)
 	{
@@ -43,13 +44,16 @@ public:
 			skipSpace();
 			if (name == "data")
 			{
-				if (out.data || _p == _end || *_p != '{') return false;
+				if (out.hasData || _p == _end || *_p != '{') return false;
 				out.dataBegin = static_cast<std::size_t>(_p - _begin);
 				++_p;
+				const std::size_t spacesBefore = _spaces;
 				Poco::JSON::Object::Ptr data;
 				if (!object(data, 2)) return false;
+				out.hasData = true;
 				out.data = data;
 				out.dataEnd = static_cast<std::size_t>(_p - _begin);
+				out.dataCompact = _spaces == spacesBefore;
 			}
 			else
 			{
@@ -78,7 +82,9 @@ private:
 
 	void skipSpace()
 	{
+		const char* start = _p;
 		while (_p != _end && (*_p == ' ' || *_p == '\n' || *_p == '\r' || *_p == '\t')) ++_p;
+		if (_p != start) ++_spaces;
 	}
 
 	bool consume(char c)
@@ -92,19 +98,19 @@ private:
 	bool object(Poco::JSON::Object::Ptr& out, int depth)
 	{
 		if (depth > EnvelopeReader::MaxDepth) return false;
-		out = new Poco::JSON::Object;
+		if (_build) out = new Poco::JSON::Object;
 		skipSpace();
 		if (consume('}')) return true;
 		std::string key;
 		Poco::Dynamic::Var v;
 		for (;;)
 		{
-			if (!consume('"') || !string(key)) return false;
+			if (!consume('"') || !string(_build ? key : _scratch)) return false;
 			skipSpace();
 			if (!consume(':')) return false;
 			skipSpace();
 			if (!value(v, depth)) return false;
-			out->set(key, v);
+			if (_build) out->set(key, v);
 			skipSpace();
 			if (consume('}')) return true;
 			if (!consume(',')) return false;
@@ -116,14 +122,14 @@ private:
 	bool array(Poco::JSON::Array::Ptr& out, int depth)
 	{
 		if (depth > EnvelopeReader::MaxDepth) return false;
-		out = new Poco::JSON::Array;
+		if (_build) out = new Poco::JSON::Array;
 		skipSpace();
 		if (consume(']')) return true;
 		Poco::Dynamic::Var v;
 		for (;;)
 		{
 			if (!value(v, depth)) return false;
-			out->add(v);
+			if (_build) out->add(v);
 			skipSpace();
 			if (consume(']')) return true;
 			if (!consume(',')) return false;
@@ -139,6 +145,7 @@ private:
 		case '"':
 		{
 			++_p;
+			if (!_build) return string(_scratch);
 			std::string s;
 			if (!string(s)) return false;
 			out = std::move(s);
@@ -149,7 +156,7 @@ private:
 			++_p;
 			Poco::JSON::Object::Ptr o;
 			if (!object(o, depth + 1)) return false;
-			out = o;
+			if (_build) out = o;
 			return true;
 		}
 		case '[':
@@ -157,7 +164,7 @@ private:
 			++_p;
 			Poco::JSON::Array::Ptr a;
 			if (!array(a, depth + 1)) return false;
-			out = a;
+			if (_build) out = a;
 			return true;
 		}
 		case 't':
@@ -365,6 +372,9 @@ private:
 	const char* const _begin;
 	const char* _p;
 	const char* const _end;
+	const bool _build;         // false: check the data, build nothing
+	std::size_t _spaces = 0;   // runs of whitespace skipped so far
+	std::string _scratch;      // strings read while not building
 };
 
 } // namespace
@@ -385,10 +395,10 @@ bool EnvelopeReader::readObject(const std::string& text, Poco::JSON::Object::Ptr
 	return true;
 }
 
-bool EnvelopeReader::read(const std::string& text, Envelope& envelope)
+bool EnvelopeReader::read(const std::string& text, Envelope& envelope, bool buildData)
 {
 	envelope = Envelope();
-	return Reader(text).envelope(envelope);
+	return Reader(text, buildData).envelope(envelope);
 }
 
 } // namespace eventbus

@@ -24,9 +24,11 @@ public:
 	struct Envelope
 	{
 		std::vector<std::pair<std::string, std::string>> attributes; ///< sorted by name, names unique
-		Poco::JSON::Object::Ptr data;                                ///< null when absent
+		bool hasData = false;                                        ///< a data member was read
+		Poco::JSON::Object::Ptr data;                                ///< null when absent or not built
 		std::size_t dataBegin = 0;                                   ///< the data's bytes in the text
 		std::size_t dataEnd = 0;
+		bool dataCompact = false;                                    ///< no whitespace between the data's tokens
 
 		/// The attribute's value, or null when absent.
 		const std::string* find(const std::string& name) const;
@@ -44,7 +46,9 @@ public:
 	/// through NumberParser::parseFloat, std::string, bool, empty for null,
 	/// Object::Ptr, Array::Ptr), except that integers are exact where Poco
 	/// 1.11 rounds them (negative ones beyond -2^53).
-	static bool read(const std::string& text, Envelope& envelope);
+	/// With `buildData` false the data is checked by the same rules but not
+	/// built (`data` stays null; `hasData`, its bytes and `dataCompact` are set).
+	static bool read(const std::string& text, Envelope& envelope, bool buildData = true);
 
 	/// Reads `text`, which must be one JSON object, by the rules read() applies
 	/// to an envelope's data. False (and `object` null) for anything it declines.

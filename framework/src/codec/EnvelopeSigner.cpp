@@ -251,7 +251,7 @@ std::string EnvelopeSigner::verify(const Event& event, const std::string& receiv
 	if (mac == _macs.end()) return "unknown-key";
 	if (!receivedData.empty() && constantTimeEquals((*mac->second)(canonical(event, receivedData)), signature->second))
 		return {};
-	const std::string data = event.data ? CloudEventCodec::encodeData(*event.data) : std::string("{}");
+	const std::string& data = event.data.json();
 	if (data == receivedData) return "bad-signature"; // just checked
 	if (!constantTimeEquals((*mac->second)(canonical(event, data)), signature->second)) return "bad-signature";
 	return {};

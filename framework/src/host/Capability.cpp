@@ -8,7 +8,7 @@
 #include "eventbus/Capability.h"
 
 namespace eventbus {
-inline namespace abi_v2 {
+inline namespace abi_v3 {
 
 Capability::~Capability() = default;
 
@@ -17,5 +17,5 @@ std::string Capability::fullName(const std::string& transport, const std::string
 	return transport + "/" + capability;
 }
 
-} // inline namespace abi_v2
+} // inline namespace abi_v3
 } // namespace eventbus

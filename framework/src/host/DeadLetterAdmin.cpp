@@ -7,11 +7,11 @@
 #include "eventbus/DeadLetterAdmin.h"
 
 namespace eventbus {
-inline namespace abi_v2 {
+inline namespace abi_v3 {
 
 const std::string DeadLetterAdmin::Name = "dead-letters";
 
 DeadLetterAdmin::~DeadLetterAdmin() = default;
 
-} // inline namespace abi_v2
+} // inline namespace abi_v3
 } // namespace eventbus

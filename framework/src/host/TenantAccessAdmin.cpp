@@ -7,7 +7,7 @@
 #include "eventbus/TenantAccessAdmin.h"
 
 namespace eventbus {
-inline namespace abi_v2 {
+inline namespace abi_v3 {
 
 const std::string TenantAccessAdmin::Name = "tenant-access";
 
@@ -21,5 +21,5 @@ std::string TenantAccessAdmin::line(const ServerCommand& command)
 	return text;
 }
 
-} // inline namespace abi_v2
+} // inline namespace abi_v3
 } // namespace eventbus

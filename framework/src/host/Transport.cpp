@@ -8,9 +8,14 @@
 #include "eventbus/Transport.h"
 
 namespace eventbus {
-inline namespace abi_v2 {
+inline namespace abi_v3 {
 
 Transport::~Transport() = default;
+
+bool Transport::needsWire() const
+{
+	return true;
+}
 
 void Transport::publishAsync(const OutboundMessage& message, PublishCallback done)
 {
@@ -27,5 +32,5 @@ void Transport::publishAsync(const OutboundMessage& message, PublishCallback don
 }
 TransportListener::~TransportListener() = default;
 
-} // inline namespace abi_v2
+} // inline namespace abi_v3
 } // namespace eventbus

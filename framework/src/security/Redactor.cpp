@@ -89,6 +89,18 @@ Redactor::Redactor(const std::vector<std::string>& keys)
 	_keys.assign(unique.begin(), unique.end());
 }
 
+namespace {
+
+// The case folding Poco::toLower gave the listed keys (ASCII only: any other
+// byte stays as it is), inline: no call into the C library per character of
+// every key of every event.
+inline char asciiLower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+} // namespace
+
 bool Redactor::isSensitive(const std::string& key) const
 {
 	// A key is sensitive when it is a listed key or ends with one
@@ -99,7 +111,7 @@ bool Redactor::isSensitive(const std::string& key) const
 	std::size_t end = key.size();
 	while (end > 0 && (key[end - 1] == '_' || key[end - 1] == '-')) --end;
 	if (end == 0) return false; // normalises to "", which no listed key is
-	const char last = static_cast<char>(std::tolower(static_cast<unsigned char>(key[end - 1])));
+	const char last = asciiLower(key[end - 1]);
 	for (const auto& k : _keys)
 	{
 		if (k.back() != last) continue;
@@ -109,7 +121,7 @@ bool Redactor::isSensitive(const std::string& key) const
 		{
 			const char c = key[--i];
 			if (c == '_' || c == '-') continue;
-			if (static_cast<char>(std::tolower(static_cast<unsigned char>(c))) != k[j - 1]) break;
+			if (asciiLower(c) != k[j - 1]) break;
 			--j;
 		}
 		if (j == 0) return true;

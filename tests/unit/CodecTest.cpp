@@ -131,6 +131,7 @@ class CodecTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testDeeplyNestedDataIsRefused);
 	CPPUNIT_TEST(testTimeBeforeEpochIsRefused);
 	CPPUNIT_TEST(testRefusalNeverContainsDataValue);
+	CPPUNIT_TEST(testStringsAreWrittenAsPocoWritesThem);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -399,6 +400,35 @@ public:
 		c->set("specversion", 2);
 		refused(str(c));
 		refused(str(envelope()), 20);
+	}
+
+	void testStringsAreWrittenAsPocoWritesThem()
+	{
+		// The writer tests eight bytes at a time whether a string needs
+		// escaping: every byte value at every position of strings of 1-20
+		// bytes (the word, the tail, both), in keys and values, with and
+		// without JSON_ESCAPE_UNICODE, must come out as Poco writes it.
+		for (bool escapeUnicode : {false, true})
+		{
+			for (int c = 0; c < 256; ++c)
+			{
+				for (std::size_t length = 1; length <= 20; length += 3)
+				{
+					for (std::size_t at = 0; at < length; at += 2)
+					{
+						std::string s(length, 'a');
+						s[at] = static_cast<char>(c);
+						Poco::JSON::Object::Ptr data(new Poco::JSON::Object);
+						data->setEscapeUnicode(escapeUnicode);
+						data->set("k" + s, s);
+						std::ostringstream poco;
+						data->stringify(poco);
+						CPPUNIT_ASSERT_EQUAL_MESSAGE("byte " + std::to_string(c) + " at " + std::to_string(at) + " of " + std::to_string(length),
+							poco.str(), CloudEventCodec::encodeData(*data));
+					}
+				}
+			}
+		}
 	}
 };
 

@@ -61,6 +61,7 @@ class RedactorTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testUrlPasswordsAreMaskedInJsonValues);
 	CPPUNIT_TEST(testRedactTextIsOneEscapedLine);
 	CPPUNIT_TEST(testCountSensitiveCountsWhatRedactCopyMasks);
+	CPPUNIT_TEST(testIsSensitiveMatchesTheSuffixRuleForEveryKey);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -326,6 +327,41 @@ public:
 		}
 		CPPUNIT_ASSERT_EQUAL(std::size_t(3), r.countSensitive(*parse(R"({"password":"x","dsn":"redis://a:b@h","n":[{"u":"https://t@h"}]})")));
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), r.countSensitive(*parse(R"({"dsn":"redis://a:b@h"})")));
+	}
+
+	void testIsSensitiveMatchesTheSuffixRuleForEveryKey()
+	{
+		// The rule, written plainly: normalise (drop '_' and '-', lower-case
+		// ASCII) and test whether it ends with a normalised listed key. The
+		// redactor compares in place, bucketed by last character; both must
+		// agree for listed keys, their case and separator variants, prefixed
+		// ones, near misses and keys of one character.
+		const std::vector<std::string> listed{"password", "api_key", "x", "Session-ID", "cvv", "pin", "kv"};
+		const Redactor r(listed);
+		auto normalise = [](const std::string& key) {
+			std::string n;
+			for (char c : key)
+			{
+				if (c == '_' || c == '-') continue;
+				n.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+			}
+			return n;
+		};
+		auto rule = [&](const std::string& key) {
+			const std::string n = normalise(key);
+			for (const auto& k : listed)
+			{
+				const std::string nk = normalise(k);
+				if (!n.empty() && n.size() >= nk.size() && n.compare(n.size() - nk.size(), nk.size(), nk) == 0) return true;
+			}
+			return false;
+		};
+		std::vector<std::string> keys{"", "_", "-_-", "password", "PassWord", "db_password", "pass_word_", "passwor",
+			"assword", "apikey", "API-KEY", "my_api_key", "apikeys", "sessionid", "session_id", "X", "xx", "ax", "pin",
+			"spin", "pins", "cvv", "CVV_", "cv", "kv", "k_v", "v", "orderId", "total", "qty", "\xc3\xa9x", "\x7fx"};
+		for (char c = 'a'; c <= 'z'; ++c) keys.push_back(std::string("key") + c);
+		for (const auto& key : keys)
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(key, rule(key), r.isSensitive(key));
 	}
 };
 

@@ -8,6 +8,8 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
+#include <array>
+#include <cstdint>
 #include <set>
 #include <string>
 #include <vector>
@@ -70,6 +72,11 @@ private:
 	std::string maskPairs(const std::string& text) const;
 	std::size_t maskValue(const std::string& text, std::size_t valueStart, std::size_t escapeLevel, std::string& out) const;
 	std::vector<std::string> _keys; // normalised, sorted, unique; a flat list for the scan of every key
+	// _keys by their last character: those ending in character c are
+	// _byLast[_lastBegin[c] .. _lastBegin[c + 1]), so a key is compared only
+	// with the listed keys it could end with.
+	std::vector<std::string> _byLast;
+	std::array<std::uint32_t, 257> _lastBegin{};
 };
 
 } // namespace eventbus

@@ -13,6 +13,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <pthread.h>
 #include <sstream>
@@ -40,10 +41,72 @@ CharacterTable plainCharactersOf(int options)
 	return t;
 }
 
-const CharacterTable& plainCharacters(int options)
+// The same table as a test of eight bytes at a time: printable ASCII but for
+// up to MaxEscaped characters Poco escapes ('"', '\\', and '/' with
+// JSON_ESCAPE_UNICODE), each as a byte repeated over a word.
+struct PlainTest
 {
-	static const CharacterTable wrap = plainCharactersOf(Poco::JSON_WRAP_STRINGS);
-	static const CharacterTable escapeUnicode = plainCharactersOf(Poco::JSON_WRAP_STRINGS | Poco::JSON_ESCAPE_UNICODE);
+	static constexpr std::size_t MaxEscaped = 4;
+	CharacterTable table{};
+	std::uint64_t escaped[MaxEscaped] = {};
+	std::size_t escapedCount = 0;
+	bool usable = true; // false: the table is not of that shape, test byte by byte
+
+	explicit PlainTest(int options): table(plainCharactersOf(options))
+	{
+		for (int c = 0x20; c < 0x7f; ++c)
+		{
+			if (table[static_cast<std::size_t>(c)]) continue;
+			if (escapedCount == MaxEscaped)
+			{
+				usable = false;
+				break;
+			}
+			escaped[escapedCount++] = Ones * static_cast<std::uint64_t>(c);
+		}
+	}
+
+	static constexpr std::uint64_t Ones = 0x0101010101010101ULL;
+	static constexpr std::uint64_t Highs = 0x8080808080808080ULL;
+
+	// Nonzero when a byte of `x` is zero (exact as a yes/no answer).
+	static std::uint64_t zeroByte(std::uint64_t x) { return (x - Ones) & ~x & Highs; }
+
+	// Nonzero when a byte of `x` is not plain: below 0x20, 0x7f or above, or escaped.
+	std::uint64_t notPlain(std::uint64_t x) const
+	{
+		std::uint64_t bad = x & Highs;                         // 0x80 and above
+		bad |= (x - Ones * 0x20) & ~x & Highs;                 // below 0x20
+		bad |= zeroByte(x ^ (Ones * 0x7f));                    // DEL
+		for (std::size_t i = 0; i < escapedCount; ++i) bad |= zeroByte(x ^ escaped[i]);
+		return bad;
+	}
+
+	bool plain(const std::string& value) const
+	{
+		const char* p = value.data();
+		std::size_t n = value.size();
+		if (usable)
+		{
+			std::uint64_t bad = 0;
+			for (; n >= 8; p += 8, n -= 8)
+			{
+				std::uint64_t word;
+				std::memcpy(&word, p, 8);
+				bad |= notPlain(word);
+			}
+			if (bad) return false;
+		}
+		for (; n > 0; ++p, --n)
+			if (!table[static_cast<unsigned char>(*p)]) return false;
+		return true;
+	}
+};
+
+const PlainTest& plainTest(int options)
+{
+	static const PlainTest wrap(Poco::JSON_WRAP_STRINGS);
+	static const PlainTest escapeUnicode(Poco::JSON_WRAP_STRINGS | Poco::JSON_ESCAPE_UNICODE);
 	return (options & Poco::JSON_ESCAPE_UNICODE) ? escapeUnicode : wrap;
 }
 
@@ -51,14 +114,10 @@ const CharacterTable& plainCharacters(int options)
 // names and times need no escaping and are copied as they are.
 void appendString(std::string& out, const std::string& value, int options = Poco::JSON_WRAP_STRINGS)
 {
-	const CharacterTable& plain = plainCharacters(options);
-	for (unsigned char c : value)
+	if (!plainTest(options).plain(value))
 	{
-		if (!plain[c])
-		{
-			out.append(Poco::toJSON(value, options));
-			return;
-		}
+		out.append(Poco::toJSON(value, options));
+		return;
 	}
 	out.push_back('"');
 	out.append(value);

@@ -11,6 +11,7 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/NumberParser.h>
 #include <Poco/String.h>
+#include <algorithm>
 #include <cstring>
 #include <set>
 #include <sstream>
@@ -87,6 +88,17 @@ Redactor::Redactor(const std::vector<std::string>& keys)
 		if (!n.empty()) unique.insert(n);
 	}
 	_keys.assign(unique.begin(), unique.end());
+	_byLast = _keys;
+	std::stable_sort(_byLast.begin(), _byLast.end(), [](const std::string& a, const std::string& b) {
+		return static_cast<unsigned char>(a.back()) < static_cast<unsigned char>(b.back());
+	});
+	std::size_t at = 0;
+	for (std::size_t c = 0; c < 256; ++c)
+	{
+		_lastBegin[c] = static_cast<std::uint32_t>(at);
+		while (at < _byLast.size() && static_cast<unsigned char>(_byLast[at].back()) == c) ++at;
+	}
+	_lastBegin[256] = static_cast<std::uint32_t>(at);
 }
 
 namespace {
@@ -106,15 +118,15 @@ bool Redactor::isSensitive(const std::string& key) const
 	// A key is sensitive when it is a listed key or ends with one
 	// (userPassword, db_password, github_token). Every key of every published
 	// event passes here, so the normalised suffix is compared in place,
-	// walking back from the end, without building the normalised copy; the
-	// last normalised character rules out most listed keys at once.
+	// walking back from the end, without building the normalised copy, and
+	// only with the listed keys that end in the same character.
 	std::size_t end = key.size();
 	while (end > 0 && (key[end - 1] == '_' || key[end - 1] == '-')) --end;
 	if (end == 0) return false; // normalises to "", which no listed key is
-	const char last = asciiLower(key[end - 1]);
-	for (const auto& k : _keys)
+	const auto last = static_cast<unsigned char>(asciiLower(key[end - 1]));
+	for (std::size_t n = _lastBegin[last]; n < _lastBegin[last + 1]; ++n)
 	{
-		if (k.back() != last) continue;
+		const std::string& k = _byLast[n];
 		std::size_t i = key.size();
 		std::size_t j = k.size();
 		while (j > 0 && i > 0)

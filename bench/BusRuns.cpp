@@ -218,7 +218,7 @@ Measurement BusRuns::publishAsyncCallback(const Poco::Util::AbstractConfiguratio
 }
 
 Measurement BusRuns::endToEnd(const Poco::Util::AbstractConfiguration& config, std::size_t events, bool async,
-	std::size_t window, std::size_t maxInFlight) const
+	std::size_t window, std::size_t maxInFlight, bool text) const
 {
 	EventBus bus(config);
 	Counter counter;
@@ -247,7 +247,8 @@ Measurement BusRuns::endToEnd(const Poco::Util::AbstractConfiguration& config, s
 				{
 					try
 					{
-						futures.push_back(bus.publishAsync(Workload::Topic, _workload.payload, Workload::Tenant));
+						futures.push_back(text ? bus.publishAsync(Workload::Topic, _workload.payloadJson, Workload::Tenant)
+											   : bus.publishAsync(Workload::Topic, _workload.payload, Workload::Tenant));
 						break;
 					}
 					catch (OverflowException&)
@@ -264,7 +265,8 @@ Measurement BusRuns::endToEnd(const Poco::Util::AbstractConfiguration& config, s
 			{
 				try
 				{
-					bus.publish(Workload::Topic, _workload.payload, Workload::Tenant);
+					if (text) bus.publish(Workload::Topic, _workload.payloadJson, Workload::Tenant);
+					else bus.publish(Workload::Topic, _workload.payload, Workload::Tenant);
 				}
 				catch (std::exception&)
 				{

@@ -44,8 +44,9 @@ public:
 	/// time from the first publish to the last delivery. The publisher keeps at
 	/// most `maxInFlight` events ahead of the handler (Pub/Sub has no flow
 	/// control; a subscriber too far behind is disconnected by the server).
+	/// `text`: publish the payload's JSON text instead of the parsed object.
 	Measurement endToEnd(const Poco::Util::AbstractConfiguration& config, std::size_t events, bool async,
-		std::size_t window, std::size_t maxInFlight) const;
+		std::size_t window, std::size_t maxInFlight, bool text = false) const;
 
 	/// What the bus does with a received envelope before the chain, in this
 	/// thread: CloudEventCodec::decode of the signed envelope and

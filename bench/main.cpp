@@ -169,6 +169,9 @@ int main(int argc, char** argv)
 	specs.push_back({makeRow("redis-e2e", "publishAsync -> handler in this process over redis: signed, decoded, verified, full chain both ways",
 		"raw-e2e", Target::ThroughputAtLeast, 0.70),
 		true, [&](std::size_t n) { return bus.endToEnd(*redisConfig(true), n, true, asyncWindow, maxInFlight); }});
+	specs.push_back({makeRow("redis-e2e-text", "redis-e2e publishing the payload's JSON text (checked, carried as it came, no object built on either side)",
+		"raw-e2e"),
+		true, [&](std::size_t n) { return bus.endToEnd(*redisConfig(true), n, true, asyncWindow, maxInFlight, true); }});
 	specs.push_back({makeRow("cluster-async", "EventBus::publishAsync over redis on a 3-master Redis Cluster (SPUBLISH to the channel's owner), full chain",
 		"redis-async"),
 		true, [&](std::size_t n) { return bus.publishAsync(*clusterConfig(false), n, asyncWindow); }});
@@ -232,6 +235,12 @@ int main(int argc, char** argv)
 	specs.push_back({makeRow("memory-full", "memory: publish -> handler, default chain tenant-guard,redaction,idempotency,metrics",
 		"raw-queue", Target::ThroughputAtLeast, 0.30),
 		false, [&](std::size_t n) { return bus.endToEnd(*memoryConfig("memory", true), n, false, 0, maxInFlight); }});
+	specs.push_back({makeRow("memory-none-text", "memory-none publishing the payload's JSON text: checked, carried as it came, no object built",
+		"raw-queue"),
+		false, [&](std::size_t n) { return bus.endToEnd(*memoryConfig("memory", false), n, false, 0, maxInFlight, true); }});
+	specs.push_back({makeRow("memory-full-text", "memory-full publishing the payload's JSON text (redaction counts on the text)",
+		"raw-queue"),
+		false, [&](std::size_t n) { return bus.endToEnd(*memoryConfig("memory", true), n, false, 0, maxInFlight, true); }});
 	// Scale: fan-out to 1, 10, 100 subscriptions of one channel, and one
 	// subscription among 10,000 unrelated ones (other tenants): what a
 	// publish costs as the work grows, on the memory transport.

@@ -6,11 +6,14 @@
 // what each form answers, that the first use from several threads builds one
 // object (ThreadSanitizer watches it), that the codec hands compact data over
 // unbuilt and builds data that arrived with whitespace (so its text stays one
-// line), and that the memory transport gives handlers data nobody built yet.
+// line), that the memory transport gives handlers data nobody built yet, and
+// that compact payload text is carried as it came and redaction counts on it.
 //
 #include "BusTestSupport.h"
 #include "eventbus/CloudEventCodec.h"
 #include "eventbus/EnvelopeSigner.h"
+#include "eventbus/Exceptions.h"
+#include "eventbus/Redactor.h"
 #include <Poco/JSON/Parser.h>
 #include <cppunit/extensions/HelperMacros.h>
 #include <atomic>
@@ -43,8 +46,13 @@ class EventDataTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testFirstUseFromManyThreadsBuildsOneObject);
 	CPPUNIT_TEST(testDecodedCompactDataIsNotBuilt);
 	CPPUNIT_TEST(testDecodedDataWithWhitespaceIsBuiltAndCompact);
+	CPPUNIT_TEST(testUnbuiltDataIsCheckedWhenDecoded);
 	CPPUNIT_TEST(testSignatureOfUnbuiltDataVerifies);
 	CPPUNIT_TEST(testMemoryHandlerGetsUnbuiltData);
+	CPPUNIT_TEST(testCompactTextPublishedIsCarriedAsItCame);
+	CPPUNIT_TEST(testTextWithWhitespaceIsWrittenCompactly);
+	CPPUNIT_TEST(testTextIsRefusedAsBefore);
+	CPPUNIT_TEST(testSensitiveValuesCountedInTextAsInTheObject);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -163,6 +171,62 @@ public:
 		CPPUNIT_ASSERT(event.data.json().find('\n') == std::string::npos);
 	}
 
+	void testUnbuiltDataIsCheckedWhenDecoded()
+	{
+		// Data handed over as text is checked in full before decode returns:
+		// a bad string, number or nesting is refused then, not when a
+		// handler reads it.
+		const std::string good = CloudEventCodec::encode(eventWith(EventData::fromJson("{\"a\":\"x\"}")));
+		const std::string marker = "\"data\":{\"a\":\"x\"}";
+		const std::size_t at = good.find(marker);
+		CPPUNIT_ASSERT(at != std::string::npos);
+		const std::vector<std::string> bad{"{\"a\":\"\x01\"}", "{\"a\":\"\xc3\"}", "{\"a\":\"\\ud800\"}",
+"{\"a\":01}", "{\"a\":1e400}", "{\"a\":[1,]}", "{\"a\":\"x\",}", "{\"a\":tru}",
+			"{\"a\":" + std::string(70, '[') + std::string(70, ']') + "}", "{\"a\":\"\\x\"}",
+			"{\"a\":\"" + std::string(30, 'y') + "\x80" + std::string(30, 'y') + "\"}"};
+		for (const auto& data : bad)
+		{
+			std::string wire = good;
+			wire.replace(at, marker.size(), "\"data\":" + data);
+			bool refused = false;
+			try
+			{
+				Event event = CloudEventCodec::decode(wire, 1 << 20);
+				(void)event.data.json();
+			}
+			catch (ValidationException&)
+			{
+				refused = true;
+			}
+			CPPUNIT_ASSERT_MESSAGE(data, refused);
+		}
+		// Long strings are read eight bytes at a time: every byte that ends
+		// a run, at every place in the word, is still seen.
+		for (std::size_t place = 0; place < 16; ++place)
+		{
+			for (const char c : {'"', '\\', '\n', '\x7f', '\xe9'})
+			{
+				std::string text(24, 'z');
+				text[place] = c;
+				std::string wire = good;
+				wire.replace(at, marker.size(), "\"data\":{\"a\":\"" + text + "\"}");
+				bool refused = false;
+				try
+				{
+					(void)CloudEventCodec::decode(wire, 1 << 20);
+				}
+				catch (ValidationException&)
+				{
+					refused = true;
+				}
+				// A bare quote ends the string early, a lone backslash escapes
+				// 'z', a newline and a lone 0xe9 are not allowed: all refused;
+				// DEL is a plain character in a JSON string.
+				CPPUNIT_ASSERT_EQUAL_MESSAGE(std::to_string(place) + " " + std::to_string(static_cast<unsigned char>(c)), c != '\x7f', refused);
+			}
+		}
+	}
+
 	void testSignatureOfUnbuiltDataVerifies()
 	{
 		auto signer = std::unique_ptr<EnvelopeSigner>(new EnvelopeSigner("k1", "0123456789abcdef0123456789abcdef", {}));
@@ -188,6 +252,92 @@ public:
 		CPPUNIT_ASSERT(waitUntil([&] { return value.load() != -1; }));
 		CPPUNIT_ASSERT_EQUAL(0, built.load()); // the handler's own thread built it, when it read it
 		CPPUNIT_ASSERT_EQUAL(7, value.load());
+	}
+
+	void testCompactTextPublishedIsCarriedAsItCame()
+	{
+		// Not sorted, as the caller wrote it: checked, not rebuilt.
+		const std::string text = "{\"z\":1,\"a\":{\"k\":[true,null,\"s\"]},\"m\":\"\\u00e9\"}";
+		std::mutex mutex;
+		std::string seen;
+		int built = -1;
+		auto bus = std::unique_ptr<EventBus>(new EventBus(*makeConfig("memory")));
+		bus->subscribe("orders.text", [&](const Event& e) {
+			std::lock_guard<std::mutex> lock(mutex);
+			built = e.data.hasObject() ? 1 : 0;
+			seen = e.data.json();
+		}, TenantScope::tenant("mem-text"));
+		bus->publish("orders.text", text, "mem-text");
+		CPPUNIT_ASSERT(waitUntil([&] { std::lock_guard<std::mutex> lock(mutex); return !seen.empty(); }));
+		std::lock_guard<std::mutex> lock(mutex);
+		CPPUNIT_ASSERT_EQUAL(text, seen);
+		CPPUNIT_ASSERT_EQUAL(0, built);
+
+		// Through the codec (loopback) the same bytes arrive, and read alike.
+		Collector collector;
+		auto loop = std::unique_ptr<EventBus>(new EventBus(*makeConfig("loopback")));
+		loop->subscribe("orders.text", collector.handler(), TenantScope::tenant("loop-text"));
+		loop->publish("orders.text", text, "loop-text");
+		CPPUNIT_ASSERT(collector.waitFor(1));
+		const Event got = collector.at(0);
+		CPPUNIT_ASSERT_EQUAL(text, got.data.json());
+		CPPUNIT_ASSERT_EQUAL(std::string("\xc3\xa9"), got.data->getValue<std::string>("m"));
+		CPPUNIT_ASSERT_EQUAL(1, got.data->getValue<int>("z"));
+	}
+
+	void testTextWithWhitespaceIsWrittenCompactly()
+	{
+		Collector collector;
+		auto bus = std::unique_ptr<EventBus>(new EventBus(*makeConfig("loopback")));
+		bus->subscribe("orders.text", collector.handler(), TenantScope::tenant("loop-text"));
+		bus->publish("orders.text", " {\"z\": 1,\n \"a\": [1, 2]} ", "loop-text");
+		CPPUNIT_ASSERT(collector.waitFor(1));
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"a\":[1,2],\"z\":1}"), collector.at(0).data.json());
+	}
+
+	void testTextIsRefusedAsBefore()
+	{
+		auto bus = std::unique_ptr<EventBus>(new EventBus(*makeConfig("memory", {{"eventbus.maxPayloadBytes", "64"}})));
+		const std::vector<std::pair<std::string, std::string>> cases{
+			{"{\"a\":", "payload: not valid JSON"},
+			{"[1,2]", "payload: must be a JSON object"},
+			{"\"x\"", "payload: must be a JSON object"},
+			{"{\"a\":1e400}", "payload: number out of range"},
+			{"{\"a\":123456789012345678901234567890}", "payload: integer out of range"},
+			{"{\"a\":\"" + std::string(80, 'x') + "\"}", "payload: 88 bytes exceeds eventbus.maxPayloadBytes (64)"},
+		};
+		for (const auto& c : cases)
+		{
+			const std::string msg = expectThrow<ValidationException>([&] { bus->publish("orders.text", c.first, "mem-text"); }, c.first);
+			CPPUNIT_ASSERT_MESSAGE(c.first + ": " + msg, startsWith(msg, c.second));
+		}
+	}
+
+	void testSensitiveValuesCountedInTextAsInTheObject()
+	{
+		const Redactor redactor;
+		const std::vector<std::string> texts{
+			"{}",
+			"{\"orderId\":\"o-1\",\"total\":3}",
+			"{\"password\":\"p\",\"user\":{\"api_key\":{\"token\":\"nested, counted once\"}}}",
+			"{\"items\":[{\"secret\":1},{\"n\":\"redis://app:pw@db:6379\"}],\"url\":\"https://tok@host/x\"}",
+			"{\"Db-Password\":[1,2],\"note\":\"no url // here\",\"cvv\":null}",
+			"{\"a\":[[[\"redis://u:p@h\",{\"PIN\":\"1\"}]]]}",
+		};
+		for (const auto& text : texts)
+		{
+			Poco::JSON::Parser parser;
+			Poco::JSON::Object::Ptr object = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+			const EventData data = EventData::fromJson(text);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(text, redactor.countSensitive(*object), redactor.countSensitive(data));
+			CPPUNIT_ASSERT_MESSAGE(text, !data.hasObject()); // counted on the text
+		}
+		// A name given twice: the object keeps the last value, the text
+		// walk counts both: more, never less.
+		const std::string twice = "{\"password\":\"a\",\"password\":\"b\"}";
+		Poco::JSON::Parser parser;
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), redactor.countSensitive(*parser.parse(twice).extract<Poco::JSON::Object::Ptr>()));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), redactor.countSensitive(EventData::fromJson(twice)));
 	}
 };
 

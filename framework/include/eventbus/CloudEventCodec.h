@@ -57,6 +57,12 @@ public:
 	/// "payload: number out of range". Never echoes the text.
 	static Poco::JSON::Object::Ptr parsePayload(const std::string& json, std::size_t maxBytes);
 
+	/// The same rules and refusals as parsePayload, as an event's data: text
+	/// without whitespace outside its strings is checked and kept as it is
+	/// (no object is built until someone reads it); any other is parsed (and
+	/// written compactly when first needed).
+	static EventData payloadData(const std::string& json, std::size_t maxBytes);
+
 	/// RFC 3339 with microseconds, UTC.
 	static std::string formatTime(const Poco::Timestamp& ts);
 

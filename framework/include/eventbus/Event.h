@@ -58,6 +58,8 @@ public:
 
 	/// True when this data is `object` itself (not a copy, not parsed text).
 	bool is(const Poco::JSON::Object::Ptr& object) const;
+	/// True when both are the same data (copies of one EventData).
+	bool sameAs(const EventData& other) const { return _state == other._state; }
 
 private:
 	Poco::JSON::Object* mutableObject();

@@ -147,9 +147,9 @@ public:
 private:
 	struct Impl;
 	struct PendingPublish;
-	/// `owned`: the bus parsed the payload itself, no caller holds it (an
-	/// in-process transport may hand it to handlers without a copy).
-	std::shared_ptr<PendingPublish> prepare(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
+	/// `owned`: the bus made the data itself from the caller's text, no caller
+	/// holds it (an in-process transport may hand it to handlers as it is).
+	std::shared_ptr<PendingPublish> prepare(const std::string& topic, const EventData& payload,
 		const std::string& tenantId, const PublishOptions& options, bool owned = false);
 	Receipt send(PendingPublish& pending);
 	void sendAsync(const std::shared_ptr<PendingPublish>& pending, PublishDone done);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <Poco/JSON/Array.h>
+#include "eventbus/Event.h"
 #include <Poco/JSON/Object.h>
 #include <array>
 #include <cstdint>
@@ -39,6 +40,11 @@ public:
 	/// URL passwords in string values), without copying anything: what the
 	/// redaction middleware counts, and what decides whether it must copy.
 	std::size_t countSensitive(const Poco::JSON::Object& object) const;
+	/// The same for an event's data without building its object when it is
+	/// still text: the text is walked instead. A member name given twice
+	/// counts every time (the object keeps the last), so the walk may count
+	/// more, never less, than the object would.
+	std::size_t countSensitive(const EventData& data) const;
 
 	/// The redacted object as compact JSON for a log line; string values that
 	/// hold `key=value` pairs, escaped JSON text of sensitive keys or URLs with

@@ -25,14 +25,9 @@ void validateToken(const char* field, const std::string& value)
 			throw ValidationException(std::string(field) + ": only printable ASCII without spaces is allowed");
 }
 
-Poco::JSON::Object::Ptr parsePayload(const std::string& payloadJson, std::size_t maxPayloadBytes)
+EventData parsePayload(const std::string& payloadJson, std::size_t maxPayloadBytes)
 {
-	return CloudEventCodec::parsePayload(payloadJson, maxPayloadBytes);
-}
-
-std::string stringify(const Poco::JSON::Object::Ptr& data)
-{
-	return CloudEventCodec::encodeData(*data);
+	return CloudEventCodec::payloadData(payloadJson, maxPayloadBytes);
 }
 
 } // namespace
@@ -53,7 +48,7 @@ struct EventBus::PendingPublish
 };
 
 std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& topic,
-	const Poco::JSON::Object::Ptr& payload, const std::string& tenantId, const PublishOptions& options, bool owned)
+	const EventData& payload, const std::string& tenantId, const PublishOptions& options, bool owned)
 {
 	const std::string& correlationId = options.correlationId;
 	Impl& impl = *_impl;
@@ -78,9 +73,11 @@ std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& t
 	event->data = payload;
 	if (!options.idempotencyKey.empty()) event->extensions["idempotencykey"] = options.idempotencyKey;
 
-	std::string dataJson = stringify(payload);
-	if (dataJson.size() > impl.settings.maxPayloadBytes)
-		throw ValidationException("payload: " + std::to_string(dataJson.size()) + " bytes exceeds eventbus.maxPayloadBytes ("
+	// The data as it will be sent: the caller's text as it came when it was
+	// compact, else written once now.
+	const std::string* dataJson = &payload.json();
+	if (dataJson->size() > impl.settings.maxPayloadBytes)
+		throw ValidationException("payload: " + std::to_string(dataJson->size()) + " bytes exceeds eventbus.maxPayloadBytes ("
 			+ std::to_string(impl.settings.maxPayloadBytes) + ")");
 
 	auto pending = std::make_shared<PendingPublish>(event);
@@ -96,21 +93,22 @@ std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& t
 		impl.metrics.counter(Metrics::PublishFailed, {{"reason", "refused"}, {"transport", impl.transportName}}).increment();
 		throw;
 	}
-	const bool replaced = !event->data.is(payload); // a middleware replaced the data
-	if (replaced) dataJson = stringify(event->data.object());
-	if (impl.transport->isInProcess())
+	const bool replaced = !event->data.sameAs(payload); // a middleware replaced the data
+	if (replaced) dataJson = &event->data.json();
+	if (impl.transport->isInProcess() && !owned && !replaced)
 	{
 		// An in-process transport hands this event to handlers, later: the
 		// caller may still change its own object after publish returns, so
 		// they get the text, which each event parses once, on first access
-		// (a handler that does not read the data never pays for it). An
-		// object the bus made (parsed from the caller's text, or a
-		// middleware's copy) is nobody else's and goes along.
-		event->data = owned || replaced ? EventData::fromBoth(event->data.object(), dataJson) : EventData::fromJson(dataJson);
+		// (a handler that does not read the data never pays for it). Data
+		// the bus made (from the caller's text, or a middleware's copy) is
+		// nobody else's and goes along as it is.
+		event->data = EventData::fromJson(*dataJson);
+		dataJson = &event->data.json();
 	}
-	if (impl.signer) impl.signer->sign(*event, dataJson);
+	if (impl.signer) impl.signer->sign(*event, *dataJson);
 	pending->message = OutboundMessage{context.channel, event,
-		impl.transport->needsWire() ? CloudEventCodec::encode(*event, dataJson) : std::string()};
+		impl.transport->needsWire() ? CloudEventCodec::encode(*event, *dataJson) : std::string()};
 	return pending;
 }
 
@@ -152,7 +150,7 @@ Receipt EventBus::publish(const std::string& topic, const std::string& payloadJs
 Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
 	const std::string& tenantId, const PublishOptions& options)
 {
-	return send(*prepare(topic, payload, tenantId, options));
+	return send(*prepare(topic, EventData(payload), tenantId, options));
 }
 
 Receipt EventBus::send(PendingPublish& pending)
@@ -199,7 +197,7 @@ std::future<Receipt> EventBus::publishAsync(const std::string& topic, const Poco
 	const std::string& tenantId, const std::string& correlationId)
 {
 	auto future = promised();
-	sendAsync(prepare(topic, payload, tenantId, PublishOptions{correlationId, std::string()}), std::move(future.second));
+	sendAsync(prepare(topic, EventData(payload), tenantId, PublishOptions{correlationId, std::string()}), std::move(future.second));
 	return std::move(future.first);
 }
 
@@ -215,7 +213,7 @@ void EventBus::publishAsync(const std::string& topic, const std::string& payload
 void EventBus::publishAsync(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
 	const std::string& tenantId, PublishDone done, const std::string& correlationId)
 {
-	sendAsync(prepare(topic, payload, tenantId, PublishOptions{correlationId, std::string()}), std::move(done));
+	sendAsync(prepare(topic, EventData(payload), tenantId, PublishOptions{correlationId, std::string()}), std::move(done));
 }
 
 void EventBus::sendAsync(const std::shared_ptr<PendingPublish>& pending, PublishDone done)

@@ -22,7 +22,7 @@ void Redaction::onPublish(PublishContext& context)
 {
 	// Most events carry nothing sensitive: count in place, and copy only when
 	// a value must be masked in the event (payload mode) or in the debug line.
-	const std::size_t sensitive = context.event.data ? _redactor.countSensitive(*context.event.data) : 0;
+	const std::size_t sensitive = _redactor.countSensitive(context.event.data);
 	if (sensitive > 0)
 	{
 		_redactions.increment(sensitive);

@@ -297,4 +297,14 @@ Poco::JSON::Object::Ptr CloudEventCodec::parsePayload(const std::string& json, s
 	return object;
 }
 
+EventData CloudEventCodec::payloadData(const std::string& json, std::size_t maxBytes)
+{
+	if (json.size() > maxBytes)
+		throw ValidationException("payload: " + std::to_string(json.size()) + " bytes exceeds eventbus.maxPayloadBytes ("
+			+ std::to_string(maxBytes) + ")");
+	bool compact = false;
+	if (EnvelopeReader::checkObject(json, compact) && compact) return EventData::fromJson(json);
+	return EventData(parsePayload(json, maxBytes));
+}
+
 } // namespace eventbus

@@ -8,6 +8,9 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/NumberParser.h>
 #include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace eventbus {
@@ -17,13 +20,16 @@ namespace {
 class Reader
 {
 public:
-	Reader(const std::string& text, bool build = true):
-		_begin(text.data()), _p(text.data()), _end(text.data() + text.size()), _build(build) {}
+	Reader(const std::string& text, bool build = true, EnvelopeReader::Visitor* visitor = nullptr):
+		_begin(text.data()), _p(text.data()), _end(text.data() + text.size()), _build(build), _visitor(visitor) {}
+
+	std::size_t spaces() const { return _spaces; }
 
 	bool topObject(Poco::JSON::Object::Ptr& out)
 	{
 		skipSpace();
 		if (!consume('{')) return false;
+		_keep = _dataKeep;
 		// The depth a data object has in an envelope: a payload is read as its data will be.
 		if (!object(out, 2)) return false;
 		return finish();
@@ -49,7 +55,10 @@ public:
 				++_p;
 				const std::size_t spacesBefore = _spaces;
 				Poco::JSON::Object::Ptr data;
-				if (!object(data, 2)) return false;
+				_keep = _dataKeep;
+				const bool read = object(data, 2);
+				_keep = true;
+				if (!read) return false;
 				out.hasData = true;
 				out.data = data;
 				out.dataEnd = static_cast<std::size_t>(_p - _begin);
@@ -109,7 +118,16 @@ private:
 			skipSpace();
 			if (!consume(':')) return false;
 			skipSpace();
-			if (!value(v, depth)) return false;
+			if (_visitor && !_quiet && _visitor->key(_build ? key : _scratch))
+			{
+				// The visitor has what it wants of this member: its value is
+				// checked, not shown.
+				_quiet = true;
+				const bool ok = value(v, depth);
+				_quiet = false;
+				if (!ok) return false;
+			}
+			else if (!value(v, depth)) return false;
 			if (_build) out->set(key, v);
 			skipSpace();
 			if (consume('}')) return true;
@@ -145,7 +163,12 @@ private:
 		case '"':
 		{
 			++_p;
-			if (!_build) return string(_scratch);
+			if (!_build)
+			{
+				if (!string(_scratch)) return false;
+				if (_visitor && !_quiet) _visitor->string(_scratch);
+				return true;
+			}
 			std::string s;
 			if (!string(s)) return false;
 			out = std::move(s);
@@ -196,6 +219,16 @@ private:
 
 	static bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
+	static constexpr std::uint64_t Ones = 0x0101010101010101ULL;
+	static constexpr std::uint64_t Highs = 0x8080808080808080ULL;
+	static std::uint64_t zeroByte(std::uint64_t x) { return (x - Ones) & ~x & Highs; }
+	// Nonzero when a byte of `word` is below 0x20, '"', '\\' or 0x80 and above.
+	static std::uint64_t special(std::uint64_t word)
+	{
+		return (word & Highs) | ((word - Ones * 0x20) & ~word & Highs) | zeroByte(word ^ (Ones * '"'))
+			| zeroByte(word ^ (Ones * '\\'));
+	}
+
 	bool number(Poco::Dynamic::Var& out)
 	{
 		const char* start = _p;
@@ -232,7 +265,21 @@ private:
 			return false;
 		// Integers exactly, whatever their size in the 64-bit ranges (Poco
 		// rounds large negative ones through a double); beyond them, declined.
-		if (integer) return codec::JsonNumbers::integer(negative, digits, digits + integerDigits, out);
+		// Checking only, fewer than 19 digits are in range whatever they are.
+		if (integer)
+		{
+			if (!_build && integerDigits < 19) return true;
+			return codec::JsonNumbers::integer(negative, digits, digits + integerDigits, out);
+		}
+		if (!_build)
+		{
+			// Checking only: a finite double (what Poco's parseFloat reads of
+			// this grammar); anything else (1e400, 1e-400) is declined and
+			// decided by the building path.
+			double value = 0;
+			const auto result = std::from_chars(start, _p, value);
+			return result.ec == std::errc() && result.ptr == _p && std::isfinite(value);
+		}
 		double value = 0;
 		if (!Poco::NumberParser::tryParseFloat(std::string(start, _p), value)) return false;
 		out = value;
@@ -312,13 +359,22 @@ private:
 		for (;;)
 		{
 			const char* run = _p;
+			// Eight bytes at a time while none of them ends the run: a
+			// control character, a quote, a backslash or a non-ASCII byte.
+			while (_end - _p >= 8)
+			{
+				std::uint64_t word;
+				std::memcpy(&word, _p, 8);
+				if (special(word)) break;
+				_p += 8;
+			}
 			while (_p != _end)
 			{
 				const auto c = static_cast<unsigned char>(*_p);
 				if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
 				++_p;
 			}
-			out.append(run, _p);
+			if (_keep) out.append(run, _p);
 			if (_p == _end) return false;
 			const auto c = static_cast<unsigned char>(*_p);
 			if (c == '"')
@@ -331,7 +387,7 @@ private:
 			{
 				const std::size_t n = utf8Length();
 				if (n == 0) return false;
-				out.append(_p, n);
+				if (_keep) out.append(_p, n);
 				_p += n;
 				continue;
 			}
@@ -373,8 +429,20 @@ private:
 	const char* _p;
 	const char* const _end;
 	const bool _build;         // false: check the data, build nothing
+	EnvelopeReader::Visitor* const _visitor; // shown keys and strings while not building
+	bool _quiet = false;       // inside a value the visitor asked not to see
 	std::size_t _spaces = 0;   // runs of whitespace skipped so far
-	std::string _scratch;      // strings read while not building
+	// Whether string() copies what it reads: always for the envelope's own
+	// names and attributes; inside data only when building or showing it
+	// (else a string is checked, not even copied).
+	const bool _dataKeep = _build || _visitor;
+	bool _keep = true;
+	std::string& _scratch = scratch(); // strings read while not building
+	static std::string& scratch()
+	{
+		thread_local std::string text; // keeps its capacity from one event to the next
+		return text;
+	}
 };
 
 } // namespace
@@ -392,6 +460,15 @@ bool EnvelopeReader::readObject(const std::string& text, Poco::JSON::Object::Ptr
 	Poco::JSON::Object::Ptr result;
 	if (!Reader(text).topObject(result)) return false;
 	object = result;
+	return true;
+}
+
+bool EnvelopeReader::checkObject(const std::string& text, bool& compact, Visitor* visitor)
+{
+	Reader reader(text, false, visitor);
+	Poco::JSON::Object::Ptr none;
+	if (!reader.topObject(none)) return false;
+	compact = reader.spaces() == 0;
 	return true;
 }
 

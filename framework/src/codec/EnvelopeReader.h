@@ -54,6 +54,24 @@ public:
 	/// to an envelope's data. False (and `object` null) for anything it declines.
 	static bool readObject(const std::string& text, Poco::JSON::Object::Ptr& object);
 
+	/// What checkObject shows of the text it checks.
+	class Visitor
+	{
+	public:
+		virtual ~Visitor() = default;
+		/// Every member name, unescaped, outside values key() asked to skip;
+		/// true: do not show this member's value (it is still checked).
+		virtual bool key(const std::string& name) = 0;
+		/// Every string value, unescaped, outside skipped values.
+		virtual void string(const std::string& value) = 0;
+	};
+
+	/// Checks `text` by the rules readObject() applies, building nothing;
+	/// `compact` tells whether it holds no whitespace outside its strings
+	/// (it is then byte for byte what the codec would carry). False for
+	/// anything readObject() declines.
+	static bool checkObject(const std::string& text, bool& compact, Visitor* visitor = nullptr);
+
 	/// Nesting the reader accepts below the envelope (Poco's parser, with the
 	/// codec's limit of 64, decides deeper ones).
 	static constexpr int MaxDepth = 32;

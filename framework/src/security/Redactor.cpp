@@ -7,6 +7,7 @@
 //
 #include "eventbus/Redactor.h"
 #include "UrlCredentials.h"
+#include "../codec/EnvelopeReader.h"
 #include "eventbus/SafeText.h"
 #include <Poco/JSON/Parser.h>
 #include <Poco/NumberParser.h>
@@ -215,6 +216,47 @@ std::size_t Redactor::countSensitive(const Poco::JSON::Object& object) const
 	for (const auto& member : object)
 		count += isSensitive(member.first) ? 1 : countSensitive(member.second);
 	return count;
+}
+
+namespace {
+
+// countSensitive over JSON text: a sensitive member counts once and its
+// value is not looked into, a string value counts its URLs with credentials.
+class SensitiveCount: public EnvelopeReader::Visitor
+{
+public:
+	explicit SensitiveCount(const Redactor& redactor): _redactor(redactor) {}
+	bool key(const std::string& name) override
+	{
+		if (!_redactor.isSensitive(name)) return false;
+		++count;
+		return true;
+	}
+	void string(const std::string& value) override
+	{
+		if (value.find("//") == std::string::npos) return;
+		std::size_t urls = 0;
+		UrlCredentials::mask(value, &urls);
+		count += urls;
+	}
+	std::size_t count = 0;
+
+private:
+	const Redactor& _redactor;
+};
+
+} // namespace
+
+std::size_t Redactor::countSensitive(const EventData& data) const
+{
+	if (!data) return 0;
+	if (!data.hasObject())
+	{
+		SensitiveCount counter(*this);
+		bool compact = false;
+		if (EnvelopeReader::checkObject(data.json(), compact, &counter)) return counter.count;
+	}
+	return countSensitive(*data.object());
 }
 
 Poco::JSON::Object::Ptr Redactor::redactCopy(const Poco::JSON::Object::Ptr& object, std::size_t* masked) const

@@ -9,10 +9,13 @@
 #include "UnitSupport.h"
 #include "eventbus/CloudEventCodec.h"
 #include "eventbus/Exceptions.h"
+#include <Poco/DateTime.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 #include <cppunit/extensions/HelperMacros.h>
+#include <limits>
 #include <sstream>
+#include <vector>
 
 using namespace eventbus;
 using namespace eventbus::test;
@@ -132,6 +135,7 @@ class CodecTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testTimeBeforeEpochIsRefused);
 	CPPUNIT_TEST(testRefusalNeverContainsDataValue);
 	CPPUNIT_TEST(testStringsAreWrittenAsPocoWritesThem);
+	CPPUNIT_TEST(testScalarsAreWrittenAsPocoWritesThem);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -405,16 +409,17 @@ public:
 	void testStringsAreWrittenAsPocoWritesThem()
 	{
 		// The writer tests eight bytes at a time whether a string needs
-		// escaping: every byte value at every position of strings of 1-20
-		// bytes (the word, the tail, both), in keys and values, with and
+		// escaping: every byte value at every position of strings of 1-24
+		// bytes (the words, the overlapping last word, the bytes of a string
+		// under eight), in keys and values, with and
 		// without JSON_ESCAPE_UNICODE, must come out as Poco writes it.
 		for (bool escapeUnicode : {false, true})
 		{
 			for (int c = 0; c < 256; ++c)
 			{
-				for (std::size_t length = 1; length <= 20; length += 3)
+				for (std::size_t length = 1; length <= 24; ++length)
 				{
-					for (std::size_t at = 0; at < length; at += 2)
+					for (std::size_t at = 0; at < length; ++at)
 					{
 						std::string s(length, 'a');
 						s[at] = static_cast<char>(c);
@@ -428,6 +433,39 @@ public:
 					}
 				}
 			}
+		}
+	}
+
+	void testScalarsAreWrittenAsPocoWritesThem()
+	{
+		// Numbers, booleans and null are written without Poco's per-value
+		// string: every integer type at its limits, doubles of every shape
+		// (shortest digits, exponents both ways, subnormal, -0), floats,
+		// chars and dates (handed to Poco), at the top level, nested and in
+		// arrays, must come out byte for byte as Poco writes them.
+		std::vector<Poco::Dynamic::Var> values = {
+			Poco::Int8(-128), Poco::Int8(127), Poco::UInt8(255), Poco::Int16(-32768), Poco::UInt16(65535),
+			Poco::Int32(-2147483647 - 1), Poco::UInt32(4294967295U), std::numeric_limits<Poco::Int64>::min(),
+			std::numeric_limits<Poco::Int64>::max(), std::numeric_limits<Poco::UInt64>::max(), 0, -1, 42L, 42UL,
+			0.0, -0.0, 1.0, -1.5, 0.1, 9.5, 19.99, 38.99, 1e15, 1e16, 1e17, 1e21, 1e22, 123456789012345678.0,
+			1e-5, 1e-6, 1e-7, 5e-324, std::numeric_limits<double>::max(), std::numeric_limits<double>::min(),
+			-2.2250738585072014e-308, 3.14159265358979, 1.0f / 3.0f, 2.5f, true, false, Poco::Dynamic::Var(),
+			'x', std::string("text"), Poco::DateTime(2026, 12, 5, 6, 7, 8),
+		};
+		for (std::size_t i = 0; i < values.size(); ++i)
+		{
+			Poco::JSON::Object::Ptr data(new Poco::JSON::Object);
+			data->set("v", values[i]);
+			Poco::JSON::Object::Ptr inner(new Poco::JSON::Object);
+			inner->set("w", values[i]);
+			data->set("nested", inner);
+			Poco::JSON::Array::Ptr list(new Poco::JSON::Array);
+			list->add(values[i]);
+			list->add(values[i]);
+			data->set("list", list);
+			std::ostringstream poco;
+			data->stringify(poco);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE("value " + std::to_string(i), poco.str(), CloudEventCodec::encodeData(*data));
 		}
 	}
 };

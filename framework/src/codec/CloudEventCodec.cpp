@@ -10,7 +10,9 @@
 #include <Poco/JSON/Stringifier.h>
 #include <Poco/JSONString.h>
 #include <Poco/UUIDGenerator.h>
+#include <Poco/NumericString.h>
 #include <array>
+#include <charconv>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -41,6 +43,47 @@ CharacterTable plainCharactersOf(int options)
 	return t;
 }
 
+// Text appended to a std::string through a pointer: the string is grown
+// (doubling) ahead of the writes and cut to what was written at the end, so
+// a write is a bounds check and a copy, not a std::string call each.
+class TextOut
+{
+public:
+	explicit TextOut(std::string& s): _s(s), _len(s.size()) { _s.resize(std::max(_s.capacity(), _len + 64)); }
+	~TextOut() { _s.resize(_len); }
+	TextOut(const TextOut&) = delete;
+	TextOut& operator=(const TextOut&) = delete;
+
+	// Room for n more bytes at the end; commit() what was written there.
+	char* room(std::size_t n)
+	{
+		if (_len + n > _s.size()) _s.resize(std::max(_s.size() * 2, _len + n));
+		return &_s[_len];
+	}
+	void commit(std::size_t n) { _len += n; }
+	void truncate(std::size_t len) { _len = len; }
+	std::size_t size() const { return _len; }
+	char back() const { return _s[_len - 1]; }
+
+	void push_back(char c)
+	{
+		*room(1) = c;
+		++_len;
+	}
+	void append(const char* p, std::size_t n)
+	{
+		std::memcpy(room(n), p, n);
+		_len += n;
+	}
+	void append(const char* p) { append(p, std::strlen(p)); }
+	void append(const char* p, const char* end) { append(p, static_cast<std::size_t>(end - p)); }
+	void append(const std::string& text) { append(text.data(), text.size()); }
+
+private:
+	std::string& _s;
+	std::size_t _len;
+};
+
 // The same table as a test of eight bytes at a time: printable ASCII but for
 // up to MaxEscaped characters Poco escapes ('"', '\\', and '/' with
 // JSON_ESCAPE_UNICODE), each as a byte repeated over a word.
@@ -64,6 +107,10 @@ struct PlainTest
 			}
 			escaped[escapedCount++] = Ones * static_cast<std::uint64_t>(c);
 		}
+		// Unused entries repeat a used one (or DEL): the test below runs a
+		// fixed number of comparisons, unrolled, with the same answer.
+		for (std::size_t i = escapedCount; i < MaxEscaped; ++i)
+			escaped[i] = escapedCount > 0 ? escaped[0] : Ones * 0x7f;
 	}
 
 	static constexpr std::uint64_t Ones = 0x0101010101010101ULL;
@@ -78,27 +125,48 @@ struct PlainTest
 		std::uint64_t bad = x & Highs;                         // 0x80 and above
 		bad |= (x - Ones * 0x20) & ~x & Highs;                 // below 0x20
 		bad |= zeroByte(x ^ (Ones * 0x7f));                    // DEL
-		for (std::size_t i = 0; i < escapedCount; ++i) bad |= zeroByte(x ^ escaped[i]);
+		for (std::size_t i = 0; i < MaxEscaped; ++i) bad |= zeroByte(x ^ escaped[i]);
 		return bad;
 	}
 
-	bool plain(const std::string& value) const
+	// Appends `value` as a JSON string to `out` when it needs no escaping,
+	// testing and copying in one pass; false (and `out` as it was) otherwise.
+	bool appendPlain(TextOut& out, const std::string& value) const
 	{
 		const char* p = value.data();
-		std::size_t n = value.size();
+		const std::size_t n = value.size();
+		char* d = out.room(n + 2);
+		*d++ = '"';
+		std::uint64_t bad = 0;
+		std::size_t i = 0;
 		if (usable)
 		{
-			std::uint64_t bad = 0;
-			for (; n >= 8; p += 8, n -= 8)
+			for (; i + 8 <= n; i += 8)
 			{
 				std::uint64_t word;
-				std::memcpy(&word, p, 8);
+				std::memcpy(&word, p + i, 8);
 				bad |= notPlain(word);
+				std::memcpy(d + i, &word, 8);
 			}
-			if (bad) return false;
+			if (i < n && n >= 8)
+			{
+				// The last bytes as one word that overlaps the one before.
+				std::uint64_t word;
+				std::memcpy(&word, p + n - 8, 8);
+				bad |= notPlain(word);
+				std::memcpy(d + n - 8, &word, 8);
+				i = n;
+			}
 		}
-		for (; n > 0; ++p, --n)
-			if (!table[static_cast<unsigned char>(*p)]) return false;
+		for (; i < n; ++i)
+		{
+			const unsigned char c = static_cast<unsigned char>(p[i]);
+			bad |= !table[c];
+			d[i] = static_cast<char>(c);
+		}
+		if (bad) return false;
+		d[n] = '"';
+		out.commit(n + 2);
 		return true;
 	}
 };
@@ -112,16 +180,10 @@ const PlainTest& plainTest(int options)
 
 // A JSON string exactly as Poco::toJSON(value, options) writes it; ids,
 // names and times need no escaping and are copied as they are.
-void appendString(std::string& out, const std::string& value, int options = Poco::JSON_WRAP_STRINGS)
+void appendString(TextOut& out, const std::string& value, int options = Poco::JSON_WRAP_STRINGS)
 {
-	if (!plainTest(options).plain(value))
-	{
+	if (!plainTest(options).appendPlain(out, value))
 		out.append(Poco::toJSON(value, options));
-		return;
-	}
-	out.push_back('"');
-	out.append(value);
-	out.push_back('"');
 }
 
 // Compact JSON of a data object, byte for byte what Poco's stringify writes:
@@ -132,7 +194,7 @@ void appendString(std::string& out, const std::string& value, int options = Poco
 class DataWriter
 {
 public:
-	explicit DataWriter(std::string& out): _out(out) {}
+	explicit DataWriter(TextOut& out): _out(out) {}
 
 	void object(const Poco::JSON::Object& object)
 	{
@@ -196,20 +258,31 @@ private:
 
 	void value(const Poco::Dynamic::Var& v, int options)
 	{
-		// Strings and numbers first, by the holder's own answers (a typeid
-		// comparison that fails costs a strcmp of the mangled names).
-		const std::type_info& type = v.type();
-		if (type == typeid(std::string)) string(v.extract<std::string>(), options);
-		else if (v.isEmpty()) _out.append("null");
-		else if ((v.isNumeric() || v.isBoolean()) && type != typeid(char))
+		// Asked of the holder first (a virtual call; a typeid comparison
+		// that fails may cost a strcmp of the mangled names).
+		if (v.isEmpty())
 		{
-			_out.append(v.convert<std::string>()); // what Stringifier writes for numbers and booleans
-			// A number ends in a digit, a boolean in 'e'; Poco writes "inf" and
-			// "nan", which are not JSON: no receiver could read the event.
-			if (_out.back() == 'f' || _out.back() == 'n')
-				throw ValidationException("payload: number out of range (not finite)");
+			_out.append("null");
+			return;
 		}
-		else if (type == typeid(Poco::JSON::Object::Ptr))
+		if (v.isString())
+		{
+			if (v.type() == typeid(std::string)) string(v.extract<std::string>(), options);
+			else delegateValue(v, options);
+			return;
+		}
+		if (v.isBoolean())
+		{
+			_out.append(v.extract<bool>() ? "true" : "false");
+			return;
+		}
+		const std::type_info& type = v.type();
+		if (v.isNumeric() && type != typeid(char))
+		{
+			number(v, type);
+			return;
+		}
+		if (type == typeid(Poco::JSON::Object::Ptr))
 		{
 			const Poco::JSON::Object::Ptr& o = v.extract<Poco::JSON::Object::Ptr>();
 			if (o.isNull()) delegateValue(v, options);
@@ -222,6 +295,33 @@ private:
 			else array(*a);
 		}
 		else delegateValue(v, options);
+	}
+
+	// What Stringifier writes for a number (Var's conversion to a string):
+	// doubles through the same Poco::doubleToStr call, integers in decimal,
+	// here without a string per number.
+	void number(const Poco::Dynamic::Var& v, const std::type_info& type)
+	{
+		char buffer[POCO_MAX_FLT_STRING_LEN > 24 ? POCO_MAX_FLT_STRING_LEN : 24];
+		if (type == typeid(double))
+		{
+			Poco::doubleToStr(buffer, POCO_MAX_FLT_STRING_LEN, v.extract<double>());
+			_out.append(buffer);
+		}
+		else if (v.isInteger())
+		{
+			const std::to_chars_result r = v.isSigned()
+				? std::to_chars(buffer, buffer + sizeof(buffer), v.convert<Poco::Int64>())
+				: std::to_chars(buffer, buffer + sizeof(buffer), v.convert<Poco::UInt64>());
+			_out.append(buffer, r.ptr);
+			return;
+		}
+		else
+			_out.append(v.convert<std::string>());
+		// A number ends in a digit; Poco writes "inf" and "nan", which are
+		// not JSON: no receiver could read the event.
+		if (_out.back() == 'f' || _out.back() == 'n')
+			throw ValidationException("payload: number out of range (not finite)");
 	}
 
 	void string(const std::string& s, int options) { appendString(_out, s, options); }
@@ -239,13 +339,14 @@ private:
 		_out.append(stream.str());
 	}
 
-	std::string& _out;
+	TextOut& _out;
 };
 
-void appendAttribute(std::string& out, const char* name, const std::string& value)
+void appendAttribute(TextOut& out, const char* name, const std::string& value)
 {
 	out.push_back('"');
-	out.append(name).append("\":");
+	out.append(name);
+	out.append("\":", 2);
 	appendString(out, value);
 	out.push_back(',');
 }
@@ -312,7 +413,10 @@ std::string CloudEventCodec::encodeData(const Poco::JSON::Object& data)
 {
 	std::string out;
 	out.reserve(256);
-	DataWriter(out).object(data);
+	{
+		TextOut text(out);
+		DataWriter(text).object(data);
+	}
 	return out;
 }
 
@@ -320,21 +424,26 @@ std::string CloudEventCodec::encode(const Event& event, const std::string& dataJ
 {
 	std::string out;
 	out.reserve(dataJson.size() + 256 + event.source.size() + event.type.size());
-	out.append(1, '{');
-	appendAttribute(out, "specversion", SpecVersion);
-	appendAttribute(out, "id", event.id);
-	appendAttribute(out, "source", event.source);
-	appendAttribute(out, "type", event.type);
-	appendAttribute(out, "time", formatTime(event.time));
-	appendAttribute(out, "datacontenttype", event.dataContentType);
-	appendAttribute(out, "tenantid", event.tenantId);
-	appendAttribute(out, "correlationid", event.correlationId);
-	for (const auto& ext : event.extensions)
 	{
-		if (isCoreAttribute(ext.first) || !isValidExtensionName(ext.first)) continue;
-		appendAttribute(out, ext.first.c_str(), ext.second);
+		TextOut text(out);
+		text.push_back('{');
+		appendAttribute(text, "specversion", SpecVersion);
+		appendAttribute(text, "id", event.id);
+		appendAttribute(text, "source", event.source);
+		appendAttribute(text, "type", event.type);
+		appendAttribute(text, "time", formatTime(event.time));
+		appendAttribute(text, "datacontenttype", event.dataContentType);
+		appendAttribute(text, "tenantid", event.tenantId);
+		appendAttribute(text, "correlationid", event.correlationId);
+		for (const auto& ext : event.extensions)
+		{
+			if (isCoreAttribute(ext.first) || !isValidExtensionName(ext.first)) continue;
+			appendAttribute(text, ext.first.c_str(), ext.second);
+		}
+		text.append("\"data\":", 7);
+		text.append(dataJson);
+		text.push_back('}');
 	}
-	out.append("\"data\":").append(dataJson).append(1, '}');
 	return out;
 }
 

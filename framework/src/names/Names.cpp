@@ -13,20 +13,27 @@ namespace eventbus {
 
 namespace {
 
-bool isTenantChar(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
+// Which names each byte may appear in, looked up once per byte.
+enum CharClass : unsigned char { TenantChar = 1, TopicChar = 2, EnvChar = 4 };
 
-bool isTopicChar(char c)
+struct CharClasses
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
+	unsigned char bits[256] = {};
+	constexpr CharClasses()
+	{
+		for (int c = 'a'; c <= 'z'; ++c) bits[c] = TenantChar | TopicChar | EnvChar;
+		for (int c = '0'; c <= '9'; ++c) bits[c] = TenantChar | TopicChar | EnvChar;
+		for (int c = 'A'; c <= 'Z'; ++c) bits[c] = TenantChar;
+		bits[static_cast<unsigned char>('_')] = TenantChar | TopicChar;
+		bits[static_cast<unsigned char>('-')] = TenantChar | TopicChar | EnvChar;
+	}
+};
 
-bool isEnvChar(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-}
+constexpr CharClasses charClasses;
+
+bool isTenantChar(char c) { return charClasses.bits[static_cast<unsigned char>(c)] & TenantChar; }
+bool isTopicChar(char c) { return charClasses.bits[static_cast<unsigned char>(c)] & TopicChar; }
+bool isEnvChar(char c) { return charClasses.bits[static_cast<unsigned char>(c)] & EnvChar; }
 
 // Why a name is invalid, or empty when it is valid. The reason never echoes
 // the name in full: a name may be user input of any size.

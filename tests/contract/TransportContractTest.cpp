@@ -195,7 +195,10 @@ public:
 		const int count = 100;
 		auto done = std::make_shared<std::vector<std::atomic<int>>>(count);
 		auto errors = std::make_shared<std::atomic<int>>(0);
+		// A message stays where it is until its `done` ran (the contract lets
+		// a transport queue references to it): no reallocation of `sent`.
 		std::vector<OutboundMessage> sent;
+		sent.reserve(count);
 		int doneBeforeReturn = 0;
 		for (int i = 0; i < count; ++i)
 		{

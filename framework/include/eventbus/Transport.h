@@ -159,6 +159,9 @@ public:
 	/// the order of the calls; `done` is called exactly once, from any thread,
 	/// possibly before this returns. Throws (and does not call `done`) only when
 	/// the message cannot even be queued. The default calls publish(), then done.
+	/// `message` stays valid and unchanged until `done` is called (or until
+	/// this throws): a transport may queue references to its strings instead
+	/// of copies, and must not use them once it has called `done`.
 	virtual void publishAsync(const OutboundMessage& message, PublishCallback done);
 	/// Starts delivering messages of the channel to the callback; returns an id > 0.
 	virtual std::uint64_t subscribe(const ChannelSubscription& subscription, DeliveryCallback callback) = 0;

@@ -223,7 +223,9 @@ void EventBus::sendAsync(const std::shared_ptr<PendingPublish>& pending, Publish
 	EventBus* self = this;
 	try
 	{
-		_impl->transport->publishAsync(pending->message, [self, pending, done](std::exception_ptr error) {
+		// The callback holds `pending`: the message stays valid until it runs
+		// (Transport::publishAsync's promise to a transport).
+		_impl->transport->publishAsync(pending->message, [self, pending, done = std::move(done)](std::exception_ptr error) {
 			self->complete(*pending, error);
 			// A throwing callback must not take the transport's thread down.
 			try

@@ -116,7 +116,8 @@ void ClusterPublisher::publish(const std::string& channel, const std::string& wi
 void ClusterPublisher::publishAsync(const std::string& channel, const std::string& wire, PublishCallback done)
 {
 	std::shared_ptr<RedisPublisher> node = route(channel);
-	node->publishAsync(channel, wire, watching(std::move(done)));
+	// The message stays valid until `done` is called: no copy (the mirror copies).
+	node->publishAsync(channel, wire, watching(std::move(done)), false, true);
 	if (_settings.topology.clusterMirror)
 		mirror(node, channel, wire);
 }

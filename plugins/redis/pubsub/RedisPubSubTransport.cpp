@@ -128,7 +128,7 @@ void RedisPubSubTransport::publishAsync(const OutboundMessage& message, PublishC
 	if (workers.clusterPublisher)
 		workers.clusterPublisher->publishAsync(message.channel, message.wire, std::move(done));
 	else
-		workers.publisher->publishAsync(message.channel, message.wire, std::move(done));
+		workers.publisher->publishAsync(message.channel, message.wire, std::move(done), false, true);
 }
 
 std::uint64_t RedisPubSubTransport::subscribe(const ChannelSubscription& subscription, DeliveryCallback callback)

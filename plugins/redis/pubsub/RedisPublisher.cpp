@@ -217,11 +217,12 @@ void RedisPublisher::publishQueued(std::unique_lock<std::mutex>& lock, const std
 {
 	if (_settings.onOutage == OutagePolicy::Buffer)
 	{
-		enqueueLocked(Pending{channel, wire, nullptr, _sharded}, _lastError);
+		enqueueLocked(Pending::copied(channel, wire, nullptr, _sharded), _lastError);
 		return;
 	}
+	// The caller waits below until the event is done: no copy.
 	auto result = std::make_shared<QueuedResult>();
-	enqueueLocked(Pending{channel, wire, [result](std::exception_ptr error) {
+	enqueueLocked(Pending::borrowed(channel, wire, [result](std::exception_ptr error) {
 		std::unique_ptr<Poco::Exception> copy;
 		if (error)
 		{
@@ -244,7 +245,7 @@ void RedisPublisher::publishQueued(std::unique_lock<std::mutex>& lock, const std
 			result->finished = true;
 		}
 		result->done.notify_all();
-	}, _sharded}, std::string());
+	}, _sharded), std::string());
 	lock.unlock();
 	// Bounded: every step of the sender is, and stop() fails what is left.
 	std::unique_ptr<Poco::Exception> error;
@@ -274,7 +275,7 @@ void RedisPublisher::publishDirect(std::unique_lock<std::mutex>& lock, const std
 				throw AccessDeniedException(unavailableLocked());
 			if (_settings.onOutage == OutagePolicy::Buffer)
 			{
-				enqueueLocked(Pending{channel, wire, nullptr, _sharded}, _lastError);
+				enqueueLocked(Pending::copied(channel, wire, nullptr, _sharded), _lastError);
 				return;
 			}
 			throw TransportException(unavailableLocked());
@@ -355,7 +356,7 @@ void RedisPublisher::publishDirect(std::unique_lock<std::mutex>& lock, const std
 			throw OutcomeUnknownException(outcomeUnknownMessage(failureMessage, RedisCommands::Publish));
 		if (_settings.onOutage == OutagePolicy::Buffer)
 		{
-			enqueueLocked(Pending{channel, wire, nullptr, _sharded}, failureMessage);
+			enqueueLocked(Pending::copied(channel, wire, nullptr, _sharded), failureMessage);
 			return;
 		}
 		throw TransportException(failureMessage);
@@ -367,10 +368,11 @@ void RedisPublisher::requeue(const std::string& channel, const std::string& wire
 	std::unique_lock<std::mutex> lock(_mutex);
 	if (_stopped)
 		throw TransportException("redis transport is stopped");
-	enqueueLocked(Pending{channel, wire, std::move(done), _sharded}, std::string());
+	enqueueLocked(Pending::copied(channel, wire, std::move(done), _sharded), std::string());
 }
 
-void RedisPublisher::publishAsync(const std::string& channel, const std::string& wire, PublishCallback done, bool classic)
+void RedisPublisher::publishAsync(const std::string& channel, const std::string& wire, PublishCallback done, bool classic,
+	bool borrow)
 {
 	std::unique_lock<std::mutex> lock(_mutex);
 	if (_stopped)
@@ -385,12 +387,14 @@ void RedisPublisher::publishAsync(const std::string& channel, const std::string&
 			: std::make_exception_ptr(TransportException(message)));
 		return;
 	}
-	enqueueLocked(Pending{channel, wire, std::move(done), _sharded && !classic}, std::string());
+	const bool sharded = _sharded && !classic;
+	enqueueLocked(borrow ? Pending::borrowed(channel, wire, std::move(done), sharded)
+		: Pending::copied(channel, wire, std::move(done), sharded), std::string());
 }
 
 void RedisPublisher::enqueueLocked(Pending&& pending, const std::string& outageCause)
 {
-	const std::size_t bytes = pending.channel.size() + pending.wire.size();
+	const std::size_t bytes = pending.channel().size() + pending.wire().size();
 	if (_queue.size() + 1 > _settings.bufferMaxEvents || _queueBytes + bytes > _settings.bufferMaxBytes)
 	{
 		throw OverflowException("redis publish queue full (" + std::to_string(_queue.size()) + " events, "

@@ -82,7 +82,10 @@ public:
 	/// (without calling `done`) when the queue is full.
 	/// `classic`: PUBLISH even on a sharded publisher (the cluster's mirror
 	/// for pattern subscribers, which sharded Pub/Sub cannot serve).
-	void publishAsync(const std::string& channel, const std::string& wire, PublishCallback done, bool classic = false);
+	/// `borrow`: channel and wire stay valid until `done` is called (the
+	/// transport's publishAsync): queued without a copy.
+	void publishAsync(const std::string& channel, const std::string& wire, PublishCallback done, bool classic = false,
+		bool borrow = false);
 
 	/// Queues an event another node redirected here, as it was: `done` empty
 	/// for a buffered event. Throws OverflowException when the queue is full.
@@ -98,8 +101,35 @@ private:
 	using Clock = std::chrono::steady_clock;
 	struct Pending
 	{
-		std::string channel;
-		std::string wire;
+		/// Copies channel and wire (a publish() that may return first, a
+		/// mirror or a redirected event).
+		static Pending copied(const std::string& channel, const std::string& wire, PublishCallback done, bool sharded)
+		{
+			Pending p;
+			p.ownChannel = channel;
+			p.ownWire = wire;
+			p.done = std::move(done);
+			p.sharded = sharded;
+			return p;
+		}
+		/// Refers to the caller's channel and wire, which stay valid until
+		/// `done` is called (Transport::publishAsync's contract): no copy.
+		static Pending borrowed(const std::string& channel, const std::string& wire, PublishCallback done, bool sharded)
+		{
+			Pending p;
+			p.channelRef = &channel;
+			p.wireRef = &wire;
+			p.done = std::move(done);
+			p.sharded = sharded;
+			return p;
+		}
+		const std::string& channel() const { return channelRef ? *channelRef : ownChannel; }
+		const std::string& wire() const { return wireRef ? *wireRef : ownWire; }
+
+		std::string ownChannel;
+		std::string ownWire;
+		const std::string* channelRef = nullptr;
+		const std::string* wireRef = nullptr;
 		PublishCallback done; ///< empty for a buffered publish() that already returned
 		bool sharded = false; ///< SPUBLISH
 	};

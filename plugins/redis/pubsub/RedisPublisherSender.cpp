@@ -38,7 +38,7 @@ void RedisPublisher::redirect(std::vector<Redirected>& redirected)
 	{
 		try
 		{
-			_onRedirect(entry.pending.channel, entry.pending.wire, std::move(entry.pending.done), entry.redirect);
+			_onRedirect(entry.pending.channel(), entry.pending.wire(), std::move(entry.pending.done), entry.redirect);
 		}
 		catch (...)
 		{
@@ -119,7 +119,7 @@ std::size_t RedisPublisher::sendBatchLocked(std::unique_lock<std::mutex>& lock, 
 	const bool proven = _connectionProven;
 	_commands.clear();
 	for (std::size_t i = 0; i < count; ++i)
-		RedisCommands::appendPublish(_commands, _queue[i].channel, _queue[i].wire, _queue[i].sharded);
+		RedisCommands::appendPublish(_commands, _queue[i].channel(), _queue[i].wire(), _queue[i].sharded);
 	// Send and read without the lock: publishers keep queueing (and preparing
 	// the next batch) during the round trip. Nothing else uses the connection
 	// meanwhile: publish() queues behind the events in flight, health() waits.
@@ -154,7 +154,7 @@ std::size_t RedisPublisher::sendBatchLocked(std::unique_lock<std::mutex>& lock, 
 		_connectionProven = true;
 		Pending pending = std::move(_queue.front());
 		_queue.pop_front();
-		_queueBytes -= pending.channel.size() + pending.wire.size();
+		_queueBytes -= pending.channel().size() + pending.wire().size();
 		if (reply->type == REDIS_REPLY_ERROR && _onRedirect)
 		{
 			ClusterRedirect redirect = ClusterRedirect::parse(RedisConnection::text(*reply));
@@ -170,7 +170,7 @@ std::size_t RedisPublisher::sendBatchLocked(std::unique_lock<std::mutex>& lock, 
 			const bool denied = classifyReply(serverError, ReplyStage::Command) == RedisFailure::Permission;
 			const std::string error = denied
 				? accessDeniedMessage(_endpoint, _settings.endpoint.user, RedisCommands::publishWord(pending.sharded),
-					pending.channel, serverError)
+					pending.channel(), serverError)
 				: "redis " + _endpoint + " refused " + RedisCommands::publishWord(pending.sharded) + ": " + serverError;
 			if (denied)
 				_aclDenied.increment();
@@ -184,7 +184,7 @@ std::size_t RedisPublisher::sendBatchLocked(std::unique_lock<std::mutex>& lock, 
 			{
 				// Nobody waits for a buffered event any more: count and log it here.
 				_serverRefused.increment();
-				_logger.error("redis: a buffered event on " + pending.channel + " was refused: " + error);
+				_logger.error("redis: a buffered event on " + pending.channel() + " was refused: " + error);
 			}
 		}
 		else if (pending.done)
@@ -231,7 +231,7 @@ std::size_t RedisPublisher::sendBatchLocked(std::unique_lock<std::mutex>& lock, 
 			kept.push_back(std::move(pending));
 			continue;
 		}
-		_queueBytes -= pending.channel.size() + pending.wire.size();
+		_queueBytes -= pending.channel().size() + pending.wire().size();
 		if (pending.done)
 		{
 			completions.emplace_back(std::move(pending.done), unknown

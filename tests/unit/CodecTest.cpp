@@ -13,6 +13,10 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 #include <cppunit/extensions/HelperMacros.h>
+#include <Poco/NumericString.h>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <sstream>
 #include <vector>
@@ -136,6 +140,7 @@ class CodecTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testRefusalNeverContainsDataValue);
 	CPPUNIT_TEST(testStringsAreWrittenAsPocoWritesThem);
 	CPPUNIT_TEST(testScalarsAreWrittenAsPocoWritesThem);
+	CPPUNIT_TEST(testDoublesAreWrittenAsPocoWritesThem);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -467,6 +472,51 @@ public:
 			data->stringify(poco);
 			CPPUNIT_ASSERT_EQUAL_MESSAGE("value " + std::to_string(i), poco.str(), CloudEventCodec::encodeData(*data));
 		}
+	}
+
+	void testDoublesAreWrittenAsPocoWritesThem()
+	{
+		// Doubles are written as Poco::doubleToStr writes them (whatever writes
+		// them, which is a tempting place to save): every power of ten and its neighbours,
+		// both sides of the decimal/exponent boundaries, cents, subnormals and
+		// 200,000 random bit patterns must come out as Poco writes them.
+		std::vector<double> values;
+		for (int e = -324; e <= 308; ++e)
+		{
+			const double p = std::pow(10.0, e);
+			for (double d : {p, std::nextafter(p, 0.0), std::nextafter(p, HUGE_VAL), 1.5 * p, 9.999999999999999 * p, 0.3 * p})
+			{
+				values.push_back(d);
+				values.push_back(-d);
+			}
+		}
+		for (int k = 0; k < 20000; ++k)
+			values.push_back(k / 100.0);
+		std::uint64_t state = 0x9e3779b97f4a7c15ULL;
+		for (int k = 0; k < 200000; ++k)
+		{
+			state ^= state << 13;
+			state ^= state >> 7;
+			state ^= state << 17;
+			double d;
+			std::memcpy(&d, &state, sizeof(d));
+			values.push_back(d);
+		}
+		values.push_back(std::numeric_limits<double>::denorm_min());
+		values.push_back(std::numeric_limits<double>::max());
+		values.push_back(std::numeric_limits<double>::lowest());
+		std::size_t checked = 0;
+		for (double d : values)
+		{
+			if (!std::isfinite(d)) continue;
+			char buffer[POCO_MAX_FLT_STRING_LEN];
+			Poco::doubleToStr(buffer, POCO_MAX_FLT_STRING_LEN, d);
+			Poco::JSON::Object data;
+			data.set("v", d);
+			CPPUNIT_ASSERT_EQUAL(std::string("{\"v\":") + buffer + "}", CloudEventCodec::encodeData(data));
+			++checked;
+		}
+		CPPUNIT_ASSERT(checked > 200000);
 	}
 };
 

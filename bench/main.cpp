@@ -19,6 +19,7 @@
 #include <Poco/ConsoleChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/Version.h>
+#include <cmath>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -261,6 +262,21 @@ int main(int argc, char** argv)
 		false, [&](std::size_t n) { return bus.endToEnd(*memoryConfig("loopback", true), n, false, 0, maxInFlight); }});
 	specs.push_back({makeRow("bus-overhead", "publish() through the default chain into a transport that drops it: the bus's own cost per event (unsigned)"),
 		false, [&](std::size_t n) { return bus.publishDiscarded(*memoryConfig("discard", true), n); }});
+	// The chain's cost per middleware: publish() into the dropping transport
+	// with no middleware, then with each built-in alone; the report's
+	// "chain cost per publish" note gives each one's ns/event over chain-none.
+	static const char* const ChainMembers[] = {"tenant-guard", "redaction", "idempotency", "metrics"};
+	auto chainConfig = [&](const std::string& middleware) {
+		return busConfig(options, "discard", "test", {{"eventbus.middleware", middleware}});
+	};
+	specs.push_back({makeRow("chain-none", "publish() into a transport that drops it, eventbus.middleware= (none): the baseline of the chain-* rows"),
+		false, [&](std::size_t n) { return bus.publishDiscarded(*chainConfig(""), n); }});
+	for (const char* member : ChainMembers)
+	{
+		specs.push_back({makeRow(std::string("chain-") + member,
+			std::string("chain-none with eventbus.middleware=") + member + " alone", "chain-none"),
+			false, [&, member](std::size_t n) { return bus.publishDiscarded(*chainConfig(member), n); }});
+	}
 	specs.push_back({makeRow("decode-verify", "decode + verify of the signed envelope in one thread: the subscriber's own cost per event"),
 		false, [&](std::size_t n) { return bus.decodeVerify(n); }});
 	specs.push_back({makeRow("raw-latency", "hiredis PUBLISH -> a raw SUBSCRIBE connection's reader thread, at --rate",
@@ -358,6 +374,25 @@ int main(int argc, char** argv)
 		}
 	}
 	if (server) server->stop();
+
+	// What each middleware adds to a publish, from the chain-* rows (best
+	// rounds): the "chain's own cost in ns/event per middleware".
+	const Row* chainNone = report.find("chain-none");
+	if (chainNone && chainNone->measured && chainNone->eventsPerSecond > 0)
+	{
+		const double noneNs = 1e9 / chainNone->eventsPerSecond;
+		std::string costs;
+		for (const char* member : ChainMembers)
+		{
+			const Row* row = report.find(std::string("chain-") + member);
+			if (!row || !row->measured || row->eventsPerSecond <= 0) continue;
+			const long long ns = std::llround(1e9 / row->eventsPerSecond - noneNs);
+			costs += (costs.empty() ? "" : ", ") + std::string(member) + " " + (ns >= 0 ? "+" : "") + std::to_string(ns) + " ns";
+		}
+		if (!costs.empty())
+			report.note("chain cost per publish", costs + " (each alone, over chain-none at "
+				+ std::to_string(std::llround(noneNs)) + " ns/event)");
+	}
 
 	if (options.json) report.printJson(std::cout);
 	else report.printTable(std::cout);

@@ -61,8 +61,6 @@ public:
 		return &_s[_len];
 	}
 	void commit(std::size_t n) { _len += n; }
-	void truncate(std::size_t len) { _len = len; }
-	std::size_t size() const { return _len; }
 	char back() const { return _s[_len - 1]; }
 
 	void push_back(char c)

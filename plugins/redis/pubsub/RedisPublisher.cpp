@@ -394,7 +394,7 @@ void RedisPublisher::publishAsync(const std::string& channel, const std::string&
 
 void RedisPublisher::enqueueLocked(Pending&& pending, const std::string& outageCause)
 {
-	const std::size_t bytes = pending.channel().size() + pending.wire().size();
+	const std::size_t bytes = pending.bytes();
 	if (_queue.size() + 1 > _settings.bufferMaxEvents || _queueBytes + bytes > _settings.bufferMaxBytes)
 	{
 		throw OverflowException("redis publish queue full (" + std::to_string(_queue.size()) + " events, "

@@ -125,6 +125,8 @@ private:
 		}
 		const std::string& channel() const { return channelRef ? *channelRef : ownChannel; }
 		const std::string& wire() const { return wireRef ? *wireRef : ownWire; }
+		/// What the event counts against eventbus.redis.buffer.maxBytes.
+		std::size_t bytes() const { return channel().size() + wire().size(); }
 
 		std::string ownChannel;
 		std::string ownWire;

@@ -154,7 +154,7 @@ std::size_t RedisPublisher::sendBatchLocked(std::unique_lock<std::mutex>& lock, 
 		_connectionProven = true;
 		Pending pending = std::move(_queue.front());
 		_queue.pop_front();
-		_queueBytes -= pending.channel().size() + pending.wire().size();
+		_queueBytes -= pending.bytes();
 		if (reply->type == REDIS_REPLY_ERROR && _onRedirect)
 		{
 			ClusterRedirect redirect = ClusterRedirect::parse(RedisConnection::text(*reply));
@@ -231,7 +231,7 @@ std::size_t RedisPublisher::sendBatchLocked(std::unique_lock<std::mutex>& lock, 
 			kept.push_back(std::move(pending));
 			continue;
 		}
-		_queueBytes -= pending.channel().size() + pending.wire().size();
+		_queueBytes -= pending.bytes();
 		if (pending.done)
 		{
 			completions.emplace_back(std::move(pending.done), unknown

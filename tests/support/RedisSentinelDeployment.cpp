@@ -11,6 +11,7 @@
 #include <Poco/FileStream.h>
 #include <Poco/NumberParser.h>
 #include <csignal>
+#include <sstream>
 #include <stdexcept>
 
 namespace eventbus {
@@ -235,7 +236,38 @@ void RedisSentinelDeployment::rejoin(unsigned short port)
 		ask(port, {"REPLICAOF", "127.0.0.1", std::to_string(masterPort)});
 	if (!waitUntil([&]() { return role(port) == "slave" && ask(masterPort, {"INFO", "replication"}).str.find("state=online")
 			!= std::string::npos; }, std::chrono::milliseconds(30000)))
-		throw std::runtime_error("server " + std::to_string(port) + " did not rejoin as a replica within 30 s");
+	{
+		// What was seen, for the next look at a failure here: the server's
+		// role, whom the sentinels name now, the master's replicas.
+		std::string now;
+		try
+		{
+			now = std::to_string(this->masterPort());
+		}
+		catch (std::exception& exc)
+		{
+			now = exc.what();
+		}
+		std::string replicas;
+		try
+		{
+			std::istringstream info(ask(masterPort, {"INFO", "replication"}).str);
+			std::string line;
+			while (std::getline(info, line))
+			{
+				if (!line.empty() && line.back() == '\r') line.pop_back();
+				if (line.compare(0, 5, "slave") == 0 && line.find(':') != std::string::npos)
+					replicas += (replicas.empty() ? "" : "; ") + line;
+			}
+		}
+		catch (std::exception& exc)
+		{
+			replicas = exc.what();
+		}
+		throw std::runtime_error("server " + std::to_string(port) + " did not rejoin as a replica within 30 s (its role \""
+			+ role(port) + "\", master asked " + std::to_string(masterPort) + ", the sentinels' master now " + now
+			+ ", the master's replicas: " + (replicas.empty() ? "none" : replicas) + ")");
+	}
 }
 
 } // namespace test

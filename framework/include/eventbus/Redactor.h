@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace eventbus {
@@ -28,7 +29,7 @@ public:
 	/// Keys compare case-insensitively.
 	explicit Redactor(const std::vector<std::string>& keys = defaultKeys());
 
-	bool isSensitive(const std::string& key) const;
+	bool isSensitive(std::string_view key) const;
 
 	/// A deep copy with every sensitive key's value (whatever its type) masked,
 	/// in nested objects and arrays, and the password of every URL-shaped

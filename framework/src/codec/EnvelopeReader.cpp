@@ -112,13 +112,24 @@ private:
 		if (consume('}')) return true;
 		std::string key;
 		Poco::Dynamic::Var v;
+		std::string_view shown;
 		for (;;)
 		{
-			if (!consume('"') || !string(_build ? key : _scratch)) return false;
+			if (!consume('"')) return false;
+			if (_build)
+			{
+				if (!string(key)) return false;
+				shown = key;
+			}
+			else if (showing())
+			{
+				if (!stringView(shown)) return false;
+			}
+			else if (!string(_scratch)) return false;
 			skipSpace();
 			if (!consume(':')) return false;
 			skipSpace();
-			if (_visitor && !_quiet && _visitor->key(_build ? key : _scratch))
+			if (showing() && _visitor->key(shown))
 			{
 				// The visitor has what it wants of this member: its value is
 				// checked, not shown.
@@ -165,8 +176,10 @@ private:
 			++_p;
 			if (!_build)
 			{
-				if (!string(_scratch)) return false;
-				if (_visitor && !_quiet) _visitor->string(_scratch);
+				if (!showing()) return string(_scratch);
+				std::string_view shown;
+				if (!stringView(shown)) return false;
+				_visitor->string(shown);
 				return true;
 			}
 			std::string s;
@@ -352,6 +365,73 @@ private:
 		return 0;
 	}
 
+	// Moves _p to the next byte that ends a run of plain string bytes: a
+	// control character, a quote, a backslash or a non-ASCII byte (or to the
+	// end).
+	void skipPlain()
+	{
+		// Eight bytes at a time while none of them ends the run.
+		while (_end - _p >= 8)
+		{
+			std::uint64_t word;
+			std::memcpy(&word, _p, 8);
+			const std::uint64_t mask = special(word);
+			if (mask)
+			{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				// The lowest flagged byte is the first special one: a borrow
+				// only carries a false flag into the bytes above a true one.
+				_p += __builtin_ctzll(mask) / 8;
+				return;
+#else
+				break;
+#endif
+			}
+			_p += 8;
+		}
+		while (_p != _end)
+		{
+			const auto c = static_cast<unsigned char>(*_p);
+			if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
+			++_p;
+		}
+	}
+
+	// Whether the visitor sees what is read now.
+	bool showing() const { return _visitor && !_quiet; }
+
+	// A string for the visitor, after the opening quote: a view into the
+	// text when it holds no escape, else its unescaped copy in _scratch.
+	bool stringView(std::string_view& out)
+	{
+		const char* start = _p;
+		for (;;)
+		{
+			skipPlain();
+			if (_p == _end) return false;
+			const auto c = static_cast<unsigned char>(*_p);
+			if (c == '"')
+			{
+				out = std::string_view(start, static_cast<std::size_t>(_p - start));
+				++_p;
+				return true;
+			}
+			if (c < 0x20) return false;
+			if (c < 0x80) break; // a backslash: unescape into the scratch copy
+			const std::size_t n = utf8Length();
+			if (n == 0) return false;
+			_p += n;
+		}
+		_p = start;
+		const bool keep = _keep;
+		_keep = true;
+		const bool ok = string(_scratch);
+		_keep = keep;
+		if (!ok) return false;
+		out = _scratch;
+		return true;
+	}
+
 	// After the opening quote; leaves _p after the closing one.
 	bool string(std::string& out)
 	{
@@ -359,21 +439,7 @@ private:
 		for (;;)
 		{
 			const char* run = _p;
-			// Eight bytes at a time while none of them ends the run: a
-			// control character, a quote, a backslash or a non-ASCII byte.
-			while (_end - _p >= 8)
-			{
-				std::uint64_t word;
-				std::memcpy(&word, _p, 8);
-				if (special(word)) break;
-				_p += 8;
-			}
-			while (_p != _end)
-			{
-				const auto c = static_cast<unsigned char>(*_p);
-				if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) break;
-				++_p;
-			}
+			skipPlain();
 			if (_keep) out.append(run, _p);
 			if (_p == _end) return false;
 			const auto c = static_cast<unsigned char>(*_p);
@@ -433,9 +499,9 @@ private:
 	bool _quiet = false;       // inside a value the visitor asked not to see
 	std::size_t _spaces = 0;   // runs of whitespace skipped so far
 	// Whether string() copies what it reads: always for the envelope's own
-	// names and attributes; inside data only when building or showing it
-	// (else a string is checked, not even copied).
-	const bool _dataKeep = _build || _visitor;
+	// names and attributes; inside data only when building it (else a string
+	// is checked, not even copied, and the visitor is shown a view).
+	const bool _dataKeep = _build;
 	bool _keep = true;
 	std::string& _scratch = scratch(); // strings read while not building
 	static std::string& scratch()

@@ -12,6 +12,7 @@
 #include <Poco/JSON/Object.h>
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -60,10 +61,13 @@ public:
 	public:
 		virtual ~Visitor() = default;
 		/// Every member name, unescaped, outside values key() asked to skip;
-		/// true: do not show this member's value (it is still checked).
-		virtual bool key(const std::string& name) = 0;
-		/// Every string value, unescaped, outside skipped values.
-		virtual void string(const std::string& value) = 0;
+		/// true: do not show this member's value (it is still checked). The
+		/// view is valid during the call only (it points into the checked
+		/// text, or into a scratch copy when the name holds escapes).
+		virtual bool key(std::string_view name) = 0;
+		/// Every string value, unescaped, outside skipped values; the view is
+		/// valid during the call only.
+		virtual void string(std::string_view value) = 0;
 	};
 
 	/// Checks `text` by the rules readObject() applies, building nothing;

@@ -114,7 +114,7 @@ inline char asciiLower(char c)
 
 } // namespace
 
-bool Redactor::isSensitive(const std::string& key) const
+bool Redactor::isSensitive(std::string_view key) const
 {
 	// A key is sensitive when it is a listed key or ends with one
 	// (userPassword, db_password, github_token). Every key of every published
@@ -226,17 +226,17 @@ class SensitiveCount: public EnvelopeReader::Visitor
 {
 public:
 	explicit SensitiveCount(const Redactor& redactor): _redactor(redactor) {}
-	bool key(const std::string& name) override
+	bool key(std::string_view name) override
 	{
 		if (!_redactor.isSensitive(name)) return false;
 		++count;
 		return true;
 	}
-	void string(const std::string& value) override
+	void string(std::string_view value) override
 	{
-		if (value.find("//") == std::string::npos) return;
+		if (value.find("//") == std::string_view::npos) return;
 		std::size_t urls = 0;
-		UrlCredentials::mask(value, &urls);
+		UrlCredentials::mask(std::string(value), &urls);
 		count += urls;
 	}
 	std::size_t count = 0;

@@ -53,6 +53,8 @@ class EventDataTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testTextWithWhitespaceIsWrittenCompactly);
 	CPPUNIT_TEST(testTextIsRefusedAsBefore);
 	CPPUNIT_TEST(testSensitiveValuesCountedInTextAsInTheObject);
+	CPPUNIT_TEST(testCheckAndCountDeclinesWhatTheCodecWouldParse);
+	CPPUNIT_TEST(testARememberedCountIsOnlyItsRedactors);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -323,6 +325,15 @@ public:
 			"{\"items\":[{\"secret\":1},{\"n\":\"redis://app:pw@db:6379\"}],\"url\":\"https://tok@host/x\"}",
 			"{\"Db-Password\":[1,2],\"note\":\"no url // here\",\"cvv\":null}",
 			"{\"a\":[[[\"redis://u:p@h\",{\"PIN\":\"1\"}]]]}",
+			// Escapes in names and values (the walk unescapes only these).
+			"{\"pass\\u0077ord\":\"x\",\"\\u0074oken\":1,\"api\\u005fkey\":[2]}",
+			"{\"url\":\"redis:\\/\\/app:pw@db:6379\\/0\",\"q\":\"a\\\"b https://t@h\"}",
+			"{\"db_password\\n\":\"kept: the newline is part of the name\",\"x\":\"\\\\\"}",
+			// Non-ASCII around and inside names and values.
+			"{\"caf\xc3\xa9_token\":\"\xe2\x82\xac\",\"p\xc3\xa4ssword\":\"not listed\","
+			"\"note\":\"\xf0\x9f\x98\x80 https://u:p@h\"}",
+			// Long names: the scan stops at the closing quote in every word position.
+			"{\"aaaaaaaaaaaaapassword\":\"v\",\"bbbbbbbbbbbbbbbbbb\\u0041PI_KEY\":2,\"cccccccctoken\":{}}",
 		};
 		for (const auto& text : texts)
 		{
@@ -331,6 +342,25 @@ public:
 			const EventData data = EventData::fromJson(text);
 			CPPUNIT_ASSERT_EQUAL_MESSAGE(text, redactor.countSensitive(*object), redactor.countSensitive(data));
 			CPPUNIT_ASSERT_MESSAGE(text, !data.hasObject()); // counted on the text
+			// Checked and counted in one walk: the same count, remembered.
+			const EventData counted = redactor.checkAndCount(text);
+			CPPUNIT_ASSERT_MESSAGE(text, static_cast<bool>(counted));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(text, text, counted.json());
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(text, redactor.countSensitive(*object), redactor.countSensitive(counted));
+			CPPUNIT_ASSERT_MESSAGE(text, !counted.hasObject());
+		}
+		// Every length of name and value prefix, so that the special byte
+		// falls in every position of the reader's eight-byte scan.
+		for (std::size_t n = 0; n <= 17; ++n)
+		{
+			const std::string pad(n, 'x');
+			const std::string text = "{\"" + pad + "password\":1,\"" + pad + "db_pass\\u0077ord\":2,\"" + pad
+				+ "\xc3\xa9token\":3,\"v\":\"" + pad + "https://u:p@h\",\"w\":\"" + pad + "https:\\/\\/u:p@h\"}";
+			Poco::JSON::Parser parser;
+			Poco::JSON::Object::Ptr object = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(text, std::size_t(5), redactor.countSensitive(*object));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(text, std::size_t(5), redactor.countSensitive(EventData::fromJson(text)));
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(text, std::size_t(5), redactor.countSensitive(redactor.checkAndCount(text)));
 		}
 		// A name given twice: the object keeps the last value, the text
 		// walk counts both: more, never less.
@@ -338,6 +368,46 @@ public:
 		Poco::JSON::Parser parser;
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), redactor.countSensitive(*parser.parse(twice).extract<Poco::JSON::Object::Ptr>()));
 		CPPUNIT_ASSERT_EQUAL(std::size_t(2), redactor.countSensitive(EventData::fromJson(twice)));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), redactor.countSensitive(redactor.checkAndCount(twice)));
+	}
+
+	void testCheckAndCountDeclinesWhatTheCodecWouldParse()
+	{
+		// Null data for text the fast reader does not keep as it came: not
+		// compact, not an object, invalid, or what it leaves to Poco.
+		const Redactor redactor;
+		for (const char* text : {"", "{", "{\"password\": 1}", " {}", "{} ", "[1]", "\"x\"", "{\"a\":1,}", "{\"s\":\"\\u0000\"}",
+				"{\"n\":1e400}", "{\"bad\\q\":1}", "{\"s\":\"\x01\"}", "{\"s\":\"\xc3\"}"})
+			CPPUNIT_ASSERT_MESSAGE(text, !redactor.checkAndCount(text));
+		// payloadData with a counter takes the same texts and refuses the same
+		// (the messages are the codec's).
+		for (const char* text : {"{\"password\": 1}", "{\"n\":1e400}"})
+		{
+			std::string plain, counted;
+			try { CloudEventCodec::payloadData(text, 1024); } catch (ValidationException& e) { plain = e.what(); }
+			try { CloudEventCodec::payloadData(text, 1024, &redactor); } catch (ValidationException& e) { counted = e.what(); }
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(text, plain, counted);
+		}
+		const EventData spaced = CloudEventCodec::payloadData("{\"password\": 1}", 1024, &redactor);
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"password\":1}"), spaced.json()); // parsed, written compactly
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), redactor.countSensitive(spaced));
+	}
+
+	void testARememberedCountIsOnlyItsRedactors()
+	{
+		// A count remembered by one redactor is not another's: a redactor with
+		// other keys walks the text itself. Copies of the data keep the count.
+		const Redactor defaults;
+		const Redactor custom({"sku"});
+		const std::string text = "{\"password\":\"p\",\"sku\":\"A\",\"items\":[{\"sku\":\"B\"}]}";
+		const EventData counted = defaults.checkAndCount(text);
+		EventData copy = counted;
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), defaults.countSensitive(copy));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), custom.countSensitive(counted));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), custom.countSensitive(custom.checkAndCount(text)));
+		// Once the object is built, it is what is counted (as for any data).
+		copy->set("token", "t");
+		CPPUNIT_ASSERT_EQUAL(std::size_t(2), defaults.countSensitive(copy));
 	}
 };
 

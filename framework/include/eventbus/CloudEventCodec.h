@@ -10,6 +10,8 @@
 
 namespace eventbus {
 
+class Redactor;
+
 class CloudEventCodec
 {
 public:
@@ -61,7 +63,10 @@ public:
 	/// without whitespace outside its strings is checked and kept as it is
 	/// (no object is built until someone reads it); any other is parsed (and
 	/// written compactly when first needed).
-	static EventData payloadData(const std::string& json, std::size_t maxBytes);
+	/// With `counter`, the check also counts the text's sensitive values for
+	/// it (Redactor::checkAndCount): one walk where the redaction middleware
+	/// would make a second.
+	static EventData payloadData(const std::string& json, std::size_t maxBytes, const Redactor* counter = nullptr);
 
 	/// RFC 3339 with microseconds, UTC.
 	static std::string formatTime(const Poco::Timestamp& ts);

@@ -62,6 +62,7 @@ public:
 	bool sameAs(const EventData& other) const { return _state == other._state; }
 
 private:
+	friend class Redactor;
 	Poco::JSON::Object* mutableObject();
 
 	struct State
@@ -73,6 +74,11 @@ private:
 		std::atomic<bool> built{false}; ///< object() parsed the text
 		Poco::JSON::Object::Ptr object;
 		std::string json;
+		/// What Redactor::checkAndCount counted in the text as it checked it
+		/// (set before the data is shared, then never changed): the redactor
+		/// that counted, and its count.
+		const void* countedBy = nullptr;
+		std::size_t sensitiveCount = 0;
 	};
 	std::shared_ptr<State> _state;
 };

@@ -47,6 +47,13 @@ public:
 	/// more, never less, than the object would.
 	std::size_t countSensitive(const EventData& data) const;
 
+	/// Payload data from `json` when the codec's fast reader accepts it as
+	/// compact JSON text (what CloudEventCodec::payloadData keeps as it came),
+	/// checked and counted in one walk: countSensitive() of the data it
+	/// returns (and of its copies) gives that count without walking the text
+	/// again. Null data for any other text (the caller parses it).
+	EventData checkAndCount(const std::string& json) const;
+
 	/// The redacted object as compact JSON for a log line; string values that
 	/// hold `key=value` pairs, escaped JSON text of sensitive keys or URLs with
 	/// credentials are masked too; escaped by SafeText::escape (one line, no

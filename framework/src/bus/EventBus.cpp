@@ -35,6 +35,8 @@ void EventBus::Impl::start(const Poco::Util::AbstractConfiguration& config, std:
 			+ Poco::cat(std::string(","), settings.inMemoryEnvs.begin(), settings.inMemoryEnvs.end()) + ")");
 	signer = EnvelopeSigner::fromConfig(config, settings.env);
 	chain = MiddlewareChain::fromSettings(MiddlewareSetup{settings, redactor, metrics, logger});
+	for (const std::string& name : chain.names())
+		if (name == "redaction") textCounter = &redactor; // the built-in counts with the bus's redactor
 	TransportContext context{config, settings.env, settings.prefix, metrics,
 		Poco::Logger::get("eventbus.transport." + transportName), redactor, this};
 	transport->start(context);

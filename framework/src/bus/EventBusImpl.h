@@ -51,6 +51,9 @@ struct EventBus::Impl: public TransportListener
 	std::shared_ptr<Transport> transport;
 	std::string transportName;
 	MiddlewareChain chain;
+	/// The redactor the chain's redaction middleware counts with, when the
+	/// chain has one: a payload published as text is counted as it is checked.
+	const Redactor* textCounter = nullptr;
 	std::unique_ptr<EnvelopeSigner> signer;
 	std::size_t maxEnvelopeBytes;
 

@@ -25,9 +25,11 @@ void validateToken(const char* field, const std::string& value)
 			throw ValidationException(std::string(field) + ": only printable ASCII without spaces is allowed");
 }
 
-EventData parsePayload(const std::string& payloadJson, std::size_t maxPayloadBytes)
+// The data of a payload published as text; counted for the redaction
+// middleware (`counter`) as it is checked, when the chain has one.
+EventData parsePayload(const std::string& payloadJson, std::size_t maxPayloadBytes, const Redactor* counter)
 {
-	return CloudEventCodec::payloadData(payloadJson, maxPayloadBytes);
+	return CloudEventCodec::payloadData(payloadJson, maxPayloadBytes, counter);
 }
 
 } // namespace
@@ -144,7 +146,7 @@ Receipt EventBus::publish(const std::string& topic, const std::string& payloadJs
 {
 	Names::validateTopic(topic);
 	Names::validateTenant(tenantId);
-	return send(*prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId, options, true));
+	return send(*prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->textCounter), tenantId, options, true));
 }
 
 Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
@@ -188,7 +190,7 @@ std::future<Receipt> EventBus::publishAsync(const std::string& topic, const std:
 	Names::validateTopic(topic);
 	Names::validateTenant(tenantId);
 	auto future = promised();
-	sendAsync(prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId,
+	sendAsync(prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->textCounter), tenantId,
 		PublishOptions{correlationId, std::string()}, true), std::move(future.second));
 	return std::move(future.first);
 }
@@ -206,7 +208,7 @@ void EventBus::publishAsync(const std::string& topic, const std::string& payload
 {
 	Names::validateTopic(topic);
 	Names::validateTenant(tenantId);
-	sendAsync(prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes), tenantId,
+	sendAsync(prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->textCounter), tenantId,
 		PublishOptions{correlationId, std::string()}, true), std::move(done));
 }
 

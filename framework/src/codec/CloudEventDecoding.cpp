@@ -12,6 +12,7 @@
 #include "JsonNumbers.h"
 #include "eventbus/Exceptions.h"
 #include "eventbus/Names.h"
+#include "eventbus/Redactor.h"
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeParser.h>
 #include <Poco/JSON/Parser.h>
@@ -297,11 +298,17 @@ Poco::JSON::Object::Ptr CloudEventCodec::parsePayload(const std::string& json, s
 	return object;
 }
 
-EventData CloudEventCodec::payloadData(const std::string& json, std::size_t maxBytes)
+EventData CloudEventCodec::payloadData(const std::string& json, std::size_t maxBytes, const Redactor* counter)
 {
 	if (json.size() > maxBytes)
 		throw ValidationException("payload: " + std::to_string(json.size()) + " bytes exceeds eventbus.maxPayloadBytes ("
 			+ std::to_string(maxBytes) + ")");
+	if (counter)
+	{
+		EventData data = counter->checkAndCount(json);
+		if (data) return data;
+		return EventData(parsePayload(json, maxBytes));
+	}
 	bool compact = false;
 	if (EnvelopeReader::checkObject(json, compact) && compact) return EventData::fromJson(json);
 	return EventData(parsePayload(json, maxBytes));

@@ -252,11 +252,24 @@ std::size_t Redactor::countSensitive(const EventData& data) const
 	if (!data) return 0;
 	if (!data.hasObject())
 	{
+		// Counted while it was checked: the text has not changed since.
+		if (data._state->countedBy == this) return data._state->sensitiveCount;
 		SensitiveCount counter(*this);
 		bool compact = false;
 		if (EnvelopeReader::checkObject(data.json(), compact, &counter)) return counter.count;
 	}
 	return countSensitive(*data.object());
+}
+
+EventData Redactor::checkAndCount(const std::string& json) const
+{
+	SensitiveCount counter(*this);
+	bool compact = false;
+	if (!EnvelopeReader::checkObject(json, compact, &counter) || !compact) return EventData();
+	EventData data = EventData::fromJson(json);
+	data._state->countedBy = this;
+	data._state->sensitiveCount = counter.count;
+	return data;
 }
 
 Poco::JSON::Object::Ptr Redactor::redactCopy(const Poco::JSON::Object::Ptr& object, std::size_t* masked) const

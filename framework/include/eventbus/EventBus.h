@@ -149,8 +149,9 @@ private:
 	struct PendingPublish;
 	/// `owned`: the bus made the data itself from the caller's text, no caller
 	/// holds it (an in-process transport may hand it to handlers as it is).
+	/// `namesChecked`: the caller validated topic and tenant already.
 	std::shared_ptr<PendingPublish> prepare(const std::string& topic, const EventData& payload,
-		const std::string& tenantId, const PublishOptions& options, bool owned = false);
+		const std::string& tenantId, const PublishOptions& options, bool owned = false, bool namesChecked = false);
 	Receipt send(PendingPublish& pending);
 	void sendAsync(const std::shared_ptr<PendingPublish>& pending, PublishDone done);
 	void complete(PendingPublish& pending, const std::exception_ptr& error);

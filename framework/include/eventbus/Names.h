@@ -49,6 +49,9 @@ public:
 	/// {prefix}.{env}.{tenantId}.{topic}; validates every part.
 	static std::string build(const std::string& prefix, const std::string& env,
 		const std::string& tenantId, const std::string& topic);
+	/// The same without validating the parts: for parts validated already.
+	static std::string join(const std::string& prefix, const std::string& env,
+		const std::string& tenantId, const std::string& topic);
 
 	/// The cross-tenant pattern {prefix}.{env}.*.{topic}, for an explicit
 	/// cross-tenant scope. Because `*` also matches dots, a subscriber must check

@@ -50,13 +50,16 @@ struct EventBus::PendingPublish
 };
 
 std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& topic,
-	const EventData& payload, const std::string& tenantId, const PublishOptions& options, bool owned)
+	const EventData& payload, const std::string& tenantId, const PublishOptions& options, bool owned, bool namesChecked)
 {
 	const std::string& correlationId = options.correlationId;
 	Impl& impl = *_impl;
 	if (impl.closed.load()) throw EventBusException("publish: the bus is closed");
-	Names::validateTopic(topic);
-	Names::validateTenant(tenantId);
+	if (!namesChecked)
+	{
+		Names::validateTopic(topic);
+		Names::validateTenant(tenantId);
+	}
 	validateToken("correlationId", correlationId);
 	validateToken("idempotencyKey", options.idempotencyKey);
 	if (!payload) throw ValidationException("payload: must be a JSON object, got null");
@@ -84,7 +87,8 @@ std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& t
 
 	auto pending = std::make_shared<PendingPublish>(event);
 	PublishContext& context = pending->context;
-	context.channel = ChannelName::build(impl.settings.prefix, impl.settings.env, tenantId, topic);
+	// Every part is valid by now (prefix and env since the settings were read).
+	context.channel = ChannelName::join(impl.settings.prefix, impl.settings.env, tenantId, topic);
 	context.transport = impl.transportName;
 	try
 	{
@@ -146,7 +150,8 @@ Receipt EventBus::publish(const std::string& topic, const std::string& payloadJs
 {
 	Names::validateTopic(topic);
 	Names::validateTenant(tenantId);
-	return send(*prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->textCounter), tenantId, options, true));
+	return send(*prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->textCounter), tenantId,
+		options, true, true));
 }
 
 Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
@@ -191,7 +196,7 @@ std::future<Receipt> EventBus::publishAsync(const std::string& topic, const std:
 	Names::validateTenant(tenantId);
 	auto future = promised();
 	sendAsync(prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->textCounter), tenantId,
-		PublishOptions{correlationId, std::string()}, true), std::move(future.second));
+		PublishOptions{correlationId, std::string()}, true, true), std::move(future.second));
 	return std::move(future.first);
 }
 
@@ -209,7 +214,7 @@ void EventBus::publishAsync(const std::string& topic, const std::string& payload
 	Names::validateTopic(topic);
 	Names::validateTenant(tenantId);
 	sendAsync(prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->textCounter), tenantId,
-		PublishOptions{correlationId, std::string()}, true), std::move(done));
+		PublishOptions{correlationId, std::string()}, true, true), std::move(done));
 }
 
 void EventBus::publishAsync(const std::string& topic, const Poco::JSON::Object::Ptr& payload,

@@ -125,6 +125,12 @@ std::string ChannelName::build(const std::string& prefix, const std::string& env
 	Names::validateEnv(env);
 	Names::validateTenant(tenantId);
 	Names::validateTopic(topic);
+	return join(prefix, env, tenantId, topic);
+}
+
+std::string ChannelName::join(const std::string& prefix, const std::string& env,
+	const std::string& tenantId, const std::string& topic)
+{
 	std::string channel;
 	channel.reserve(prefix.size() + env.size() + tenantId.size() + topic.size() + 3);
 	channel.append(prefix).append(1, '.').append(env).append(1, '.').append(tenantId).append(1, '.').append(topic);

@@ -356,6 +356,70 @@ Measurement BusRuns::fanOut(const Poco::Util::AbstractConfiguration& config, std
 	return m;
 }
 
+Measurement BusRuns::roundRobin(const Poco::Util::AbstractConfiguration& config, std::size_t events, std::size_t tenants,
+	std::size_t topics, std::size_t maxInFlight) const
+{
+	EventBus bus(config);
+	std::vector<std::string> tenantNames;
+	std::vector<std::string> topicNames;
+	for (std::size_t i = 0; i < tenants; ++i) tenantNames.push_back("rr-" + std::to_string(i));
+	for (std::size_t j = 0; j < topics; ++j) topicNames.push_back(std::string(Workload::Topic) + "-" + std::to_string(j));
+	Counter counter;
+	std::atomic<std::uint64_t> misrouted{0};
+	const std::size_t heapBefore = mallinfo2().uordblks;
+	const std::int64_t subscribeStart = nowNanos();
+	for (const std::string& topic : topicNames)
+	{
+		for (const std::string& tenant : tenantNames)
+		{
+			bus.subscribe(topic, [&counter, &misrouted, &topic, &tenant](const Event& event) {
+				if (event.type != topic || event.tenantId != tenant) misrouted.fetch_add(1, std::memory_order_relaxed);
+				counter.last.store(nowNanos(), std::memory_order_relaxed);
+				counter.delivered.fetch_add(1, std::memory_order_release);
+			}, TenantScope::tenant(tenant));
+		}
+	}
+	const double subscribeSeconds = static_cast<double>(nowNanos() - subscribeStart) / 1e9;
+	const std::size_t channels = tenants * topics;
+	const std::size_t heapAfter = mallinfo2().uordblks;
+	const std::size_t grown = heapAfter > heapBefore ? heapAfter - heapBefore : 0;
+	std::cerr << "  " << channels << " subscriptions (" << tenants << " tenants x " << topics << " topics) made in "
+			  << static_cast<long long>(subscribeSeconds * 1000) << " ms, heap in use +" << grown / 1024 << " KiB ("
+			  << grown / channels << " B each)" << std::endl;
+	Measurement m;
+	std::size_t next = 0; // the channel of the next publish, round-robin
+	auto publishMany = [&](std::size_t count, std::uint64_t base) {
+		for (std::size_t i = 0; i < count; ++i)
+		{
+			while (i - std::min<std::uint64_t>(i, counter.delivered.load(std::memory_order_acquire) - base) >= maxInFlight)
+				std::this_thread::sleep_for(std::chrono::microseconds(50));
+			const std::size_t channel = next++ % channels;
+			try
+			{
+				bus.publish(topicNames[channel / tenants], _workload.payload, tenantNames[channel % tenants]);
+			}
+			catch (std::exception&)
+			{
+				if (++m.errors > MaxErrors) throw;
+			}
+		}
+	};
+	std::uint64_t base = counter.delivered.load();
+	publishMany(warmupOf(events), base);
+	awaitDeliveries(counter.delivered, base + warmupOf(events));
+	m.errors = 0;
+	base = counter.delivered.load();
+	const std::int64_t start = nowNanos();
+	publishMany(events, base);
+	const bool complete = awaitDeliveries(counter.delivered, base + events);
+	const std::uint64_t got = counter.delivered.load() - base;
+	m.seconds = static_cast<double>((complete ? counter.last.load() : nowNanos()) - start) / 1e9;
+	m.events = static_cast<std::size_t>(std::min<std::uint64_t>(got, events));
+	m.lost = events - m.events;
+	m.errors += static_cast<std::size_t>(misrouted.load());
+	return m;
+}
+
 Measurement BusRuns::resubscribe(const Poco::Util::AbstractConfiguration& config, std::size_t channels,
 	const std::function<void()>& restart, const std::function<std::size_t()>& channelCount) const
 {

@@ -63,6 +63,15 @@ public:
 	Measurement fanOut(const Poco::Util::AbstractConfiguration& config, std::size_t events, std::size_t subscribers,
 		std::size_t unrelated, std::size_t maxInFlight) const;
 
+	/// `tenants` x `topics` subscriptions, one per channel, and publishes
+	/// that go round-robin over every channel (tenant after tenant, then the
+	/// next topic), each delivered once to its channel's subscription: events/s
+	/// of publishes; a delivery to a subscription of another channel counts
+	/// as an error. At most `maxInFlight` publishes ahead of the deliveries.
+	/// Prints (to stderr) what making the subscriptions cost.
+	Measurement roundRobin(const Poco::Util::AbstractConfiguration& config, std::size_t events, std::size_t tenants,
+		std::size_t topics, std::size_t maxInFlight) const;
+
 	/// `channels` subscriptions (one per tenant) on a bus over redis; then
 	/// `restart` restarts the server, and the time until the server counts every
 	/// channel subscribed again (polled through `channelCount`) and the bus is

@@ -256,6 +256,9 @@ int main(int argc, char** argv)
 	specs.push_back({makeRow("memory-10k-unrelated", "memory, default chain: publish -> 1 subscription while 10,000 subscriptions of other tenants exist (should stay ~1.0)",
 		"memory-fanout-1"),
 		false, [&](std::size_t n) { return bus.fanOut(*memoryConfig("memory", true), n, 1, 10000, maxInFlight); }});
+	specs.push_back({makeRow("memory-1000x10", "memory, default chain: 1,000 tenants x 10 topics subscribed (one subscription per channel), publishes round-robin over the 10,000 channels (should stay ~1.0)",
+		"memory-fanout-1"),
+		false, [&](std::size_t n) { return bus.roundRobin(*memoryConfig("memory", true), n, 1000, 10, maxInFlight); }});
 	specs.push_back({makeRow("loopback-none", "loopback: publish -> encode -> decode -> handler, no middleware", "raw-queue"),
 		false, [&](std::size_t n) { return bus.endToEnd(*memoryConfig("loopback", false), n, false, 0, maxInFlight); }});
 	specs.push_back({makeRow("loopback-full", "loopback: the same through the default chain", "loopback-none"),

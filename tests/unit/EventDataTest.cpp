@@ -55,6 +55,7 @@ class EventDataTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testSensitiveValuesCountedInTextAsInTheObject);
 	CPPUNIT_TEST(testCheckAndCountDeclinesWhatTheCodecWouldParse);
 	CPPUNIT_TEST(testARememberedCountIsOnlyItsRedactors);
+	CPPUNIT_TEST(testAnObjectIsCountedAsItIsWritten);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -391,6 +392,64 @@ public:
 		const EventData spaced = CloudEventCodec::payloadData("{\"password\": 1}", 1024, &redactor);
 		CPPUNIT_ASSERT_EQUAL(std::string("{\"password\":1}"), spaced.json()); // parsed, written compactly
 		CPPUNIT_ASSERT_EQUAL(std::size_t(1), redactor.countSensitive(spaced));
+	}
+
+	void testAnObjectIsCountedAsItIsWritten()
+	{
+		// writeAndCount writes what json() writes and counts what the walk of
+		// the object counts, for every shape the text walk was tested with.
+		const Redactor redactor;
+		const std::vector<std::string> texts{
+			"{}",
+			"{\"orderId\":\"o-1\",\"total\":3,\"price\":9.5}",
+			"{\"password\":\"p\",\"user\":{\"api_key\":{\"token\":\"nested, counted once\"}}}",
+			"{\"items\":[{\"secret\":1},{\"n\":\"redis://app:pw@db:6379\"}],\"url\":\"https://tok@host/x\"}",
+			"{\"Db-Password\":[1,2],\"note\":\"no url // here\",\"cvv\":null,\"ok\":true}",
+			"{\"a\":[[[\"redis://u:p@h\",{\"PIN\":\"1\"}]]],\"b\":{\"c\":{\"token\":[{\"password\":1}]}}}",
+		};
+		Poco::JSON::Parser parser;
+		for (const auto& text : texts)
+		{
+			Poco::JSON::Object::Ptr object = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+			const EventData data(object);
+			const std::string& written = redactor.writeAndCount(data);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(text, CloudEventCodec::encodeData(*object), written);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(text, &data.json(), &written); // the data's own text, written once
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(text, redactor.countSensitive(*object), redactor.countSensitive(data));
+		}
+		{
+			// Remembered: a key added behind the data's back after the text was
+			// written is not in the text, and not in the count of the text.
+			Poco::JSON::Object::Ptr object = parser.parse(texts[1]).extract<Poco::JSON::Object::Ptr>();
+			const EventData data(object);
+			redactor.writeAndCount(data);
+			object->set("password", "added after");
+			CPPUNIT_ASSERT_EQUAL(std::size_t(0), redactor.countSensitive(data));
+			CPPUNIT_ASSERT(data.json().find("added after") == std::string::npos);
+			// Reached through the mutable operator->: counted afresh.
+			EventData writable = data;
+			writable->set("token", "t");
+			CPPUNIT_ASSERT_EQUAL(std::size_t(2), redactor.countSensitive(data));
+		}
+		{
+			// An object that keeps insertion order is written by Poco: not
+			// counted in the writing, counted by the walk of the object.
+			Poco::JSON::Object::Ptr ordered = new Poco::JSON::Object(Poco::JSON_PRESERVE_KEY_ORDER);
+			ordered->set("z", "redis://u:p@h");
+			ordered->set("password", "p");
+			Poco::JSON::Object::Ptr outer = new Poco::JSON::Object;
+			outer->set("inner", ordered);
+			outer->set("token", 1);
+			const EventData data(outer);
+			CPPUNIT_ASSERT_EQUAL(CloudEventCodec::encodeData(*outer), redactor.writeAndCount(data));
+			CPPUNIT_ASSERT_EQUAL(std::size_t(3), redactor.countSensitive(data));
+			ordered->set("secret", "s"); // seen: the walk of the object counts it
+			CPPUNIT_ASSERT_EQUAL(std::size_t(4), redactor.countSensitive(data));
+		}
+		// Text data is returned as it is (its count, if any, is checkAndCount's).
+		const EventData text = EventData::fromJson("{\"password\":1}");
+		CPPUNIT_ASSERT_EQUAL(std::string("{\"password\":1}"), redactor.writeAndCount(text));
+		CPPUNIT_ASSERT_EQUAL(std::size_t(1), redactor.countSensitive(text));
 	}
 
 	void testARememberedCountIsOnlyItsRedactors()

@@ -74,10 +74,11 @@ private:
 		std::atomic<bool> built{false}; ///< object() parsed the text
 		Poco::JSON::Object::Ptr object;
 		std::string json;
-		/// What Redactor::checkAndCount counted in the text as it checked it
-		/// (set before the data is shared, then never changed): the redactor
-		/// that counted, and its count.
-		const void* countedBy = nullptr;
+		/// What a Redactor counted in the data in the walk that checked its
+		/// text (checkAndCount) or wrote it (writeAndCount): the redactor that
+		/// counted (null: none, or the object was since reached through the
+		/// mutable operator->), and its count.
+		std::atomic<const void*> countedBy{nullptr};
 		std::size_t sensitiveCount = 0;
 	};
 	std::shared_ptr<State> _state;

@@ -54,6 +54,14 @@ public:
 	/// again. Null data for any other text (the caller parses it).
 	EventData checkAndCount(const std::string& json) const;
 
+	/// data.json(), and when the text is written now (the data was given as
+	/// an object), its sensitive values counted in the same walk: until the
+	/// object is reached through the data's mutable operator->,
+	/// countSensitive() of this data gives that count, the count of the text
+	/// as written. Counted afresh as before when part of the object is
+	/// written by Poco's stringifier (an object that keeps insertion order).
+	const std::string& writeAndCount(const EventData& data) const;
+
 	/// The redacted object as compact JSON for a log line; string values that
 	/// hold `key=value` pairs, escaped JSON text of sensitive keys or URLs with
 	/// credentials are masked too; escaped by SafeText::escape (one line, no

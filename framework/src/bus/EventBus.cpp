@@ -36,7 +36,7 @@ void EventBus::Impl::start(const Poco::Util::AbstractConfiguration& config, std:
 	signer = EnvelopeSigner::fromConfig(config, settings.env);
 	chain = MiddlewareChain::fromSettings(MiddlewareSetup{settings, redactor, metrics, logger});
 	for (const std::string& name : chain.names())
-		if (name == "redaction") textCounter = &redactor; // the built-in counts with the bus's redactor
+		if (name == "redaction") redactionCounter = &redactor; // the built-in counts with the bus's redactor
 	TransportContext context{config, settings.env, settings.prefix, metrics,
 		Poco::Logger::get("eventbus.transport." + transportName), redactor, this};
 	transport->start(context);

@@ -52,8 +52,9 @@ struct EventBus::Impl: public TransportListener
 	std::string transportName;
 	MiddlewareChain chain;
 	/// The redactor the chain's redaction middleware counts with, when the
-	/// chain has one: a payload published as text is counted as it is checked.
-	const Redactor* textCounter = nullptr;
+	/// chain has one: a payload is counted in the walk that checks its text
+	/// (published as text) or writes it (published as an object).
+	const Redactor* redactionCounter = nullptr;
 	std::unique_ptr<EnvelopeSigner> signer;
 	std::size_t maxEnvelopeBytes;
 

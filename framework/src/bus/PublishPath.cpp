@@ -79,8 +79,9 @@ std::shared_ptr<EventBus::PendingPublish> EventBus::prepare(const std::string& t
 	if (!options.idempotencyKey.empty()) event->extensions["idempotencykey"] = options.idempotencyKey;
 
 	// The data as it will be sent: the caller's text as it came when it was
-	// compact, else written once now.
-	const std::string* dataJson = &payload.json();
+	// compact, else written once now (and counted for the redaction
+	// middleware as it is written).
+	const std::string* dataJson = impl.redactionCounter ? &impl.redactionCounter->writeAndCount(payload) : &payload.json();
 	if (dataJson->size() > impl.settings.maxPayloadBytes)
 		throw ValidationException("payload: " + std::to_string(dataJson->size()) + " bytes exceeds eventbus.maxPayloadBytes ("
 			+ std::to_string(impl.settings.maxPayloadBytes) + ")");
@@ -150,7 +151,7 @@ Receipt EventBus::publish(const std::string& topic, const std::string& payloadJs
 {
 	Names::validateTopic(topic);
 	Names::validateTenant(tenantId);
-	return send(*prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->textCounter), tenantId,
+	return send(*prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->redactionCounter), tenantId,
 		options, true, true));
 }
 
@@ -195,7 +196,7 @@ std::future<Receipt> EventBus::publishAsync(const std::string& topic, const std:
 	Names::validateTopic(topic);
 	Names::validateTenant(tenantId);
 	auto future = promised();
-	sendAsync(prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->textCounter), tenantId,
+	sendAsync(prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->redactionCounter), tenantId,
 		PublishOptions{correlationId, std::string()}, true, true), std::move(future.second));
 	return std::move(future.first);
 }
@@ -213,7 +214,7 @@ void EventBus::publishAsync(const std::string& topic, const std::string& payload
 {
 	Names::validateTopic(topic);
 	Names::validateTenant(tenantId);
-	sendAsync(prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->textCounter), tenantId,
+	sendAsync(prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->redactionCounter), tenantId,
 		PublishOptions{correlationId, std::string()}, true, true), std::move(done));
 }
 

@@ -6,6 +6,7 @@
 //
 #include "eventbus/CloudEventCodec.h"
 #include "CloudEventAttributes.h"
+#include "DataText.h"
 #include "eventbus/Exceptions.h"
 #include <Poco/JSON/Stringifier.h>
 #include <Poco/JSONString.h>
@@ -192,12 +193,18 @@ void appendString(TextOut& out, const std::string& value, int options = Poco::JS
 class DataWriter
 {
 public:
-	explicit DataWriter(TextOut& out): _out(out) {}
+	/// With a visitor, shows it what it writes, as EnvelopeReader::checkObject
+	/// would show the text: every member name (true: not the value) and every
+	/// string value; what Poco writes is not shown (shownAll() turns false).
+	explicit DataWriter(TextOut& out, EnvelopeReader::Visitor* visitor = nullptr): _out(out), _visitor(visitor) {}
+
+	bool shownAll() const { return _shownAll; }
 
 	void object(const Poco::JSON::Object& object)
 	{
 		if (!sortedOrder(object))
 		{
+			if (showing()) _shownAll = false;
 			delegate([&object](std::ostream& stream) { object.stringify(stream); });
 			return;
 		}
@@ -210,7 +217,13 @@ public:
 			first = false;
 			string(member.first, options);
 			_out.push_back(':');
-			value(member.second, options);
+			if (showing() && _visitor->key(member.first))
+			{
+				_quiet = true;
+				value(member.second, options);
+				_quiet = false;
+			}
+			else value(member.second, options);
 		}
 		_out.push_back('}');
 	}
@@ -265,7 +278,12 @@ private:
 		}
 		if (v.isString())
 		{
-			if (v.type() == typeid(std::string)) string(v.extract<std::string>(), options);
+			if (v.type() == typeid(std::string))
+			{
+				const std::string& s = v.extract<std::string>();
+				string(s, options);
+				if (showing()) _visitor->string(s);
+			}
 			else delegateValue(v, options);
 			return;
 		}
@@ -326,6 +344,7 @@ private:
 
 	void delegateValue(const Poco::Dynamic::Var& v, int options)
 	{
+		if (showing()) _shownAll = false;
 		delegate([&v, options](std::ostream& stream) { Poco::JSON::Stringifier::stringify(v, stream, 0, -1, options); });
 	}
 
@@ -337,7 +356,12 @@ private:
 		_out.append(stream.str());
 	}
 
+	bool showing() const { return _visitor && !_quiet; }
+
 	TextOut& _out;
+	EnvelopeReader::Visitor* const _visitor;
+	bool _quiet = false;    // inside a value the visitor asked not to see
+	bool _shownAll = true;  // false once Poco wrote a part the visitor did not see
 };
 
 void appendAttribute(TextOut& out, const char* name, const std::string& value)
@@ -414,6 +438,19 @@ std::string CloudEventCodec::encodeData(const Poco::JSON::Object& data)
 	{
 		TextOut text(out);
 		DataWriter(text).object(data);
+	}
+	return out;
+}
+
+std::string codec::encodeData(const Poco::JSON::Object& data, EnvelopeReader::Visitor& visitor, bool& shownAll)
+{
+	std::string out;
+	out.reserve(256);
+	{
+		TextOut text(out);
+		DataWriter writer(text, &visitor);
+		writer.object(data);
+		shownAll = writer.shownAll();
 	}
 	return out;
 }

@@ -75,7 +75,9 @@ const std::string& EventData::json() const
 Poco::JSON::Object* EventData::mutableObject()
 {
 	object();
-	return _state ? _state->object.get() : nullptr;
+	if (!_state) return nullptr;
+	_state->countedBy.store(nullptr, std::memory_order_relaxed); // the caller may change what was counted
+	return _state->object.get();
 }
 
 bool EventData::hasObject() const

@@ -7,6 +7,7 @@
 //
 #include "eventbus/Redactor.h"
 #include "UrlCredentials.h"
+#include "../codec/DataText.h"
 #include "../codec/EnvelopeReader.h"
 #include "eventbus/SafeText.h"
 #include <Poco/JSON/Parser.h>
@@ -250,10 +251,10 @@ private:
 std::size_t Redactor::countSensitive(const EventData& data) const
 {
 	if (!data) return 0;
+	// Counted in the walk that checked or wrote the text.
+	if (data._state->countedBy.load(std::memory_order_relaxed) == this) return data._state->sensitiveCount;
 	if (!data.hasObject())
 	{
-		// Counted while it was checked: the text has not changed since.
-		if (data._state->countedBy == this) return data._state->sensitiveCount;
 		SensitiveCount counter(*this);
 		bool compact = false;
 		if (EnvelopeReader::checkObject(data.json(), compact, &counter)) return counter.count;
@@ -267,9 +268,24 @@ EventData Redactor::checkAndCount(const std::string& json) const
 	bool compact = false;
 	if (!EnvelopeReader::checkObject(json, compact, &counter) || !compact) return EventData();
 	EventData data = EventData::fromJson(json);
-	data._state->countedBy = this;
 	data._state->sensitiveCount = counter.count;
+	data._state->countedBy.store(this, std::memory_order_relaxed);
 	return data;
+}
+
+const std::string& Redactor::writeAndCount(const EventData& data) const
+{
+	if (!data || data._state->jsonGiven) return data.json();
+	EventData::State& state = *data._state;
+	std::call_once(state.jsonOnce, [this, &state]() {
+		SensitiveCount counter(*this);
+		bool shownAll = false;
+		state.json = codec::encodeData(*state.object, counter, shownAll);
+		if (!shownAll) return; // a part Poco wrote was not counted: countSensitive walks the object
+		state.sensitiveCount = counter.count;
+		state.countedBy.store(this, std::memory_order_relaxed);
+	});
+	return state.json;
 }
 
 Poco::JSON::Object::Ptr Redactor::redactCopy(const Poco::JSON::Object::Ptr& object, std::size_t* masked) const

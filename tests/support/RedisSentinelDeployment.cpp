@@ -229,13 +229,52 @@ void RedisSentinelDeployment::rejoin(unsigned short port)
 	RedisServer& server = this->server(port);
 	if (!server.running())
 		server.restart();
-	const unsigned short masterPort = this->masterPort();
-	// What the sentinels would do after their own delay (several seconds, more
-	// on a loaded machine): made a replica of the current master at once.
-	if (role(port) != "slave")
-		ask(port, {"REPLICAOF", "127.0.0.1", std::to_string(masterPort)});
-	if (!waitUntil([&]() { return role(port) == "slave" && ask(masterPort, {"INFO", "replication"}).str.find("state=online")
-			!= std::string::npos; }, std::chrono::milliseconds(30000)))
+	const unsigned short other = _first->port() == port ? _second->port() : _first->port();
+	// Whether the master replicates to an online replica.
+	auto online = [](unsigned short master) {
+		try
+		{
+			return ask(master, {"INFO", "replication"}).str.find("state=online") != std::string::npos;
+		}
+		catch (std::exception&)
+		{
+			return false;
+		}
+	};
+	// Settled: the master the sentinels name says it is one and has its
+	// replica online. While waiting, the sentinels may fail over again (a
+	// loaded machine can keep the new master from answering their pings for
+	// down-after-milliseconds): the wait follows the master they name now,
+	// and the node that is not it is made its replica (what the sentinels
+	// would do after their own delay, several seconds, more under load).
+	unsigned short masterPort = 0;
+	unsigned short askedFor = 0;
+	const bool settled = waitUntil([&]() {
+		try
+		{
+			masterPort = this->masterPort();
+		}
+		catch (std::exception&)
+		{
+			return false;
+		}
+		if (masterPort != port && masterPort != other) return false;
+		const unsigned short follower = masterPort == port ? other : port;
+		if (role(follower) != "slave" && askedFor != masterPort)
+		{
+			try
+			{
+				ask(follower, {"REPLICAOF", "127.0.0.1", std::to_string(masterPort)});
+				askedFor = masterPort;
+			}
+			catch (std::exception&)
+			{
+				return false;
+			}
+		}
+		return role(masterPort) == "master" && role(follower) == "slave" && online(masterPort);
+	}, std::chrono::milliseconds(30000));
+	if (!settled)
 	{
 		// What was seen, for the next look at a failure here: the server's
 		// role, whom the sentinels name now, the master's replicas.
@@ -264,9 +303,9 @@ void RedisSentinelDeployment::rejoin(unsigned short port)
 		{
 			replicas = exc.what();
 		}
-		throw std::runtime_error("server " + std::to_string(port) + " did not rejoin as a replica within 30 s (its role \""
-			+ role(port) + "\", master asked " + std::to_string(masterPort) + ", the sentinels' master now " + now
-			+ ", the master's replicas: " + (replicas.empty() ? "none" : replicas) + ")");
+		throw std::runtime_error("server " + std::to_string(port) + " did not rejoin within 30 s (its role \""
+			+ role(port) + "\", the other's \"" + role(other) + "\", master last asked for " + std::to_string(askedFor)
+			+ ", the sentinels' master now " + now + ", its replication: " + (replicas.empty() ? "no replica" : replicas) + ")");
 	}
 }
 

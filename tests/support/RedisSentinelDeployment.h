@@ -53,7 +53,10 @@ public:
 	unsigned short waitForNewMaster(unsigned short oldPort, std::chrono::milliseconds timeout) const;
 
 	/// Restarts a killed server on its port and makes it a replica of the
-	/// current master (as the sentinels would, later); waits until it is in sync.
+	/// current master (as the sentinels would, later); waits until the master
+	/// the sentinels name has its replica in sync. Should the sentinels fail
+	/// over again meanwhile (this server may become the master), it follows
+	/// them: what it promises is a master with an online replica.
 	void rejoin(unsigned short port);
 
 	/// SIGSTOP / SIGCONT every sentinel: while paused they accept connections

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <deque>
+#include <functional>
 #include <future>
 #include <stdexcept>
 #include <thread>
@@ -69,6 +70,27 @@ bool awaitDeliveries(const std::atomic<std::uint64_t>& delivered, std::uint64_t 
 			return false;
 	}
 	return true;
+}
+
+// The measured part of a publish -> handler row: a warm-up through
+// `publishMany(count, base)` (errors reset after it), then `events`
+// publishes timed from the first publish to the last delivery seen; events =
+// the deliveries counted (at most `events`), lost = the rest.
+void warmUpAndMeasure(Counter& counter, std::size_t events, Measurement& m,
+	const std::function<void(std::size_t count, std::uint64_t base)>& publishMany)
+{
+	std::uint64_t base = counter.delivered.load();
+	publishMany(warmupOf(events), base);
+	awaitDeliveries(counter.delivered, base + warmupOf(events));
+	m.errors = 0;
+	base = counter.delivered.load();
+	const std::int64_t start = nowNanos();
+	publishMany(events, base);
+	const bool complete = awaitDeliveries(counter.delivered, base + events);
+	const std::uint64_t got = counter.delivered.load() - base;
+	m.seconds = static_cast<double>((complete ? counter.last.load() : nowNanos()) - start) / 1e9;
+	m.events = static_cast<std::size_t>(std::min<std::uint64_t>(got, events));
+	m.lost = events - m.events;
 }
 
 void collect(std::deque<std::future<Receipt>>& futures, std::size_t keep, Measurement& m)
@@ -279,19 +301,7 @@ Measurement BusRuns::endToEnd(const Poco::Util::AbstractConfiguration& config, s
 
 	// Warm-up: connections, allocator, caches; probes still in flight land here too.
 	awaitDeliveries(counter.delivered, counter.delivered.load() + 1, std::chrono::milliseconds(200));
-	std::uint64_t base = counter.delivered.load();
-	publishMany(warmupOf(events), base);
-	awaitDeliveries(counter.delivered, base + warmupOf(events));
-	m.errors = 0;
-
-	base = counter.delivered.load();
-	const std::int64_t start = nowNanos();
-	publishMany(events, base);
-	const bool complete = awaitDeliveries(counter.delivered, base + events);
-	const std::uint64_t got = counter.delivered.load() - base;
-	m.seconds = static_cast<double>((complete ? counter.last.load() : nowNanos()) - start) / 1e9;
-	m.events = static_cast<std::size_t>(std::min<std::uint64_t>(got, events));
-	m.lost = events - m.events;
+	warmUpAndMeasure(counter, events, m, publishMany);
 	return m;
 }
 
@@ -404,19 +414,8 @@ Measurement BusRuns::roundRobin(const Poco::Util::AbstractConfiguration& config,
 			}
 		}
 	};
-	std::uint64_t base = counter.delivered.load();
-	publishMany(warmupOf(events), base);
-	awaitDeliveries(counter.delivered, base + warmupOf(events));
-	m.errors = 0;
-	base = counter.delivered.load();
-	const std::int64_t start = nowNanos();
-	publishMany(events, base);
-	const bool complete = awaitDeliveries(counter.delivered, base + events);
-	const std::uint64_t got = counter.delivered.load() - base;
-	m.seconds = static_cast<double>((complete ? counter.last.load() : nowNanos()) - start) / 1e9;
-	m.events = static_cast<std::size_t>(std::min<std::uint64_t>(got, events));
-	m.lost = events - m.events;
-	m.errors += static_cast<std::size_t>(misrouted.load());
+	warmUpAndMeasure(counter, events, m, publishMany);
+	m.errors += misrouted.load();
 	return m;
 }
 

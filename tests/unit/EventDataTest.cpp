@@ -33,6 +33,31 @@ Event eventWith(const EventData& data)
 	return event;
 }
 
+// Payloads whose sensitive values are counted on the text, on the object as
+// it is written, and by the walk of the object: all three must agree.
+std::vector<std::string> countedTexts()
+{
+	return {
+		"{}",
+		"{\"orderId\":\"o-1\",\"total\":3}",
+		"{\"password\":\"p\",\"user\":{\"api_key\":{\"token\":\"nested, counted once\"}}}",
+		"{\"items\":[{\"secret\":1},{\"n\":\"redis://app:pw@db:6379\"}],\"url\":\"https://tok@host/x\"}",
+		"{\"Db-Password\":[1,2],\"note\":\"no url // here\",\"cvv\":null}",
+		"{\"a\":[[[\"redis://u:p@h\",{\"PIN\":\"1\"}]]]}",
+		// Escapes in names and values (the walk unescapes only these).
+		"{\"pass\\u0077ord\":\"x\",\"\\u0074oken\":1,\"api\\u005fkey\":[2]}",
+		"{\"url\":\"redis:\\/\\/app:pw@db:6379\\/0\",\"q\":\"a\\\"b https://t@h\"}",
+		"{\"db_password\\n\":\"kept: the newline is part of the name\",\"x\":\"\\\\\"}",
+		// Non-ASCII around and inside names and values.
+		"{\"caf\xc3\xa9_token\":\"\xe2\x82\xac\",\"p\xc3\xa4ssword\":\"not listed\","
+		"\"note\":\"\xf0\x9f\x98\x80 https://u:p@h\"}",
+		// Long names: the scan stops at the closing quote in every word position.
+		"{\"aaaaaaaaaaaaapassword\":\"v\",\"bbbbbbbbbbbbbbbbbb\\u0041PI_KEY\":2,\"cccccccctoken\":{}}",
+		// Other value types beside the strings.
+		"{\"price\":9.5,\"ok\":true,\"b\":{\"c\":{\"token\":[{\"password\":1}]}},\"n\":null}",
+	};
+}
+
 } // namespace
 
 class EventDataTest : public CppUnit::TestFixture
@@ -319,23 +344,7 @@ public:
 	void testSensitiveValuesCountedInTextAsInTheObject()
 	{
 		const Redactor redactor;
-		const std::vector<std::string> texts{
-			"{}",
-			"{\"orderId\":\"o-1\",\"total\":3}",
-			"{\"password\":\"p\",\"user\":{\"api_key\":{\"token\":\"nested, counted once\"}}}",
-			"{\"items\":[{\"secret\":1},{\"n\":\"redis://app:pw@db:6379\"}],\"url\":\"https://tok@host/x\"}",
-			"{\"Db-Password\":[1,2],\"note\":\"no url // here\",\"cvv\":null}",
-			"{\"a\":[[[\"redis://u:p@h\",{\"PIN\":\"1\"}]]]}",
-			// Escapes in names and values (the walk unescapes only these).
-			"{\"pass\\u0077ord\":\"x\",\"\\u0074oken\":1,\"api\\u005fkey\":[2]}",
-			"{\"url\":\"redis:\\/\\/app:pw@db:6379\\/0\",\"q\":\"a\\\"b https://t@h\"}",
-			"{\"db_password\\n\":\"kept: the newline is part of the name\",\"x\":\"\\\\\"}",
-			// Non-ASCII around and inside names and values.
-			"{\"caf\xc3\xa9_token\":\"\xe2\x82\xac\",\"p\xc3\xa4ssword\":\"not listed\","
-			"\"note\":\"\xf0\x9f\x98\x80 https://u:p@h\"}",
-			// Long names: the scan stops at the closing quote in every word position.
-			"{\"aaaaaaaaaaaaapassword\":\"v\",\"bbbbbbbbbbbbbbbbbb\\u0041PI_KEY\":2,\"cccccccctoken\":{}}",
-		};
+		const std::vector<std::string> texts = countedTexts();
 		for (const auto& text : texts)
 		{
 			Poco::JSON::Parser parser;
@@ -397,16 +406,9 @@ public:
 	void testAnObjectIsCountedAsItIsWritten()
 	{
 		// writeAndCount writes what json() writes and counts what the walk of
-		// the object counts, for every shape the text walk was tested with.
+		// the object counts, for every shape the text walk is tested with.
 		const Redactor redactor;
-		const std::vector<std::string> texts{
-			"{}",
-			"{\"orderId\":\"o-1\",\"total\":3,\"price\":9.5}",
-			"{\"password\":\"p\",\"user\":{\"api_key\":{\"token\":\"nested, counted once\"}}}",
-			"{\"items\":[{\"secret\":1},{\"n\":\"redis://app:pw@db:6379\"}],\"url\":\"https://tok@host/x\"}",
-			"{\"Db-Password\":[1,2],\"note\":\"no url // here\",\"cvv\":null,\"ok\":true}",
-			"{\"a\":[[[\"redis://u:p@h\",{\"PIN\":\"1\"}]]],\"b\":{\"c\":{\"token\":[{\"password\":1}]}}}",
-		};
+		const std::vector<std::string> texts = countedTexts();
 		Poco::JSON::Parser parser;
 		for (const auto& text : texts)
 		{

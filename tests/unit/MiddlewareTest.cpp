@@ -47,6 +47,7 @@ class MiddlewareTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testTenantGuardDropsBadChannel);
 	CPPUNIT_TEST(testTenantGuardDropsChannelOfAnotherEnv);
 	CPPUNIT_TEST(testTenantGuardPassesCrossTenantScope);
+	CPPUNIT_TEST(testTenantGuardComparesOnlyWhatAParseWouldAccept);
 	CPPUNIT_TEST(testPayloadRedactionMasksEventOnPublish);
 	CPPUNIT_TEST(testLogRedactionLeavesEventAlone);
 	CPPUNIT_TEST(testMetricsRecorderCountsPublishAndDelivery);
@@ -128,6 +129,41 @@ public:
 			"c2pro.test.globex.orders.created", Topic, TenantScope::allTenants()));
 		CPPUNIT_ASSERT_EQUAL(std::string("tenant-mismatch"), deliver(guard, handMadeEvent("evil", Topic),
 			"c2pro.test.globex.orders.created", Topic, TenantScope::allTenants()));
+	}
+
+	void testTenantGuardComparesOnlyWhatAParseWouldAccept()
+	{
+		// The channel is compared with the one the event's tenant and the
+		// subscribed topic make; when that comparison holds for names a parse
+		// would refuse or split otherwise, the verdict is still the parse's.
+		TenantGuard guard("c2pro", "test");
+		const TenantScope acme = TenantScope::tenant("acme");
+		// A tenant with a dot: the channel splits as tenant "a", topic "b.orders.created".
+		CPPUNIT_ASSERT_EQUAL(std::string("tenant-mismatch"), deliver(guard, handMadeEvent("a.b", Topic),
+			"c2pro.test.a.b.orders.created", Topic, TenantScope::tenant("a.b")));
+		// A subscribed topic that is not a valid one.
+		CPPUNIT_ASSERT_EQUAL(std::string("bad-channel"), deliver(guard, handMadeEvent("acme", "Orders"),
+			"c2pro.test.acme.Orders", "Orders", acme));
+		// A guard built with a prefix that is not a valid name accepts nothing.
+		TenantGuard invalid("C2PRO", "test");
+		CPPUNIT_ASSERT_EQUAL(std::string("bad-channel"), deliver(invalid, handMadeEvent("acme", Topic),
+			"C2PRO.test.acme.orders.created", Topic, acme));
+		// The compared channel with the scope or the envelope's topic wrong.
+		CPPUNIT_ASSERT_EQUAL(std::string("scope-mismatch"), deliver(guard, handMadeEvent("acme", Topic),
+			"c2pro.test.acme.orders.created", Topic, TenantScope::tenant("globex")));
+		CPPUNIT_ASSERT_EQUAL(std::string("topic-mismatch"), deliver(guard, handMadeEvent("acme", "orders.other"),
+			"c2pro.test.acme.orders.created", Topic, acme));
+		// Channels one byte off in every position: never accepted.
+		const std::string good = "c2pro.test.acme.orders.created";
+		CPPUNIT_ASSERT_EQUAL(std::string(), deliver(guard, handMadeEvent("acme", Topic), good, Topic, acme));
+		for (std::size_t i = 0; i < good.size(); ++i)
+		{
+			std::string changed = good;
+			changed[i] = changed[i] == 'x' ? 'y' : 'x';
+			CPPUNIT_ASSERT_MESSAGE(changed, !deliver(guard, handMadeEvent("acme", Topic), changed, Topic, acme).empty());
+			CPPUNIT_ASSERT_MESSAGE(good.substr(0, i), !deliver(guard, handMadeEvent("acme", Topic), good.substr(0, i), Topic, acme).empty());
+			CPPUNIT_ASSERT(!deliver(guard, handMadeEvent("acme", Topic), good + good.substr(i), Topic, acme).empty());
+		}
 	}
 
 	void testPayloadRedactionMasksEventOnPublish()

@@ -5,13 +5,28 @@
 //
 #include "eventbus/middleware/TenantGuard.h"
 #include "eventbus/Names.h"
+#include <cstring>
 
 namespace eventbus {
 
 TenantGuard::TenantGuard(std::string prefix, std::string env):
 	_prefix(std::move(prefix)),
-	_env(std::move(env))
+	_env(std::move(env)),
+	_partsValid(Names::isValidEnv(_prefix) && Names::isValidEnv(_env))
 {
+}
+
+bool TenantGuard::isChannelOf(const std::string& channel, const std::string& tenantId, const std::string& topic) const
+{
+	if (channel.size() != _prefix.size() + _env.size() + tenantId.size() + topic.size() + 3) return false;
+	const char* p = channel.data();
+	auto part = [&p](const std::string& s, bool dot) {
+		if (std::memcmp(p, s.data(), s.size()) != 0) return false;
+		p += s.size();
+		if (!dot) return true;
+		return *p++ == '.';
+	};
+	return part(_prefix, true) && part(_env, true) && part(tenantId, true) && part(topic, false);
 }
 
 void TenantGuard::onPublish(PublishContext& context)
@@ -22,6 +37,25 @@ void TenantGuard::onPublish(PublishContext& context)
 
 bool TenantGuard::onDeliver(DeliveryContext& context)
 {
+	// Nearly every event comes on the channel its own tenant and the
+	// subscribed topic make: checked by comparison, without parsing it. With
+	// valid names, the parse below would find exactly these parts, so only
+	// the scope and the envelope's topic are left to check.
+	if (_partsValid && isChannelOf(context.channel, context.event.tenantId, context.subscribedTopic)
+		&& Names::isValidTenant(context.event.tenantId) && Names::isValidTopic(context.subscribedTopic))
+	{
+		if (!context.scope.admits(context.event.tenantId))
+		{
+			context.dropReason = "scope-mismatch";
+			return false;
+		}
+		if (context.event.type != context.subscribedTopic)
+		{
+			context.dropReason = "topic-mismatch";
+			return false;
+		}
+		return true;
+	}
 	ChannelParts parts;
 	if (!ChannelName::parse(context.channel, parts) || parts.prefix != _prefix || parts.env != _env)
 	{

@@ -21,8 +21,12 @@ public:
 	void onPublish(PublishContext& context) override;
 	bool onDeliver(DeliveryContext& context) override;
 private:
+	/// Whether `channel` is exactly {prefix}.{env}.{tenantId}.{topic}.
+	bool isChannelOf(const std::string& channel, const std::string& tenantId, const std::string& topic) const;
+
 	std::string _prefix;
 	std::string _env;
+	bool _partsValid; ///< prefix and env are valid names (they are, from the settings)
 };
 
 } // namespace eventbus

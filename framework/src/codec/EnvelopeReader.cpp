@@ -42,6 +42,7 @@ public:
 		skipSpace();
 		if (consume('}')) return finish();
 		std::string name;
+		out.attributes.reserve(16); // a CloudEvents envelope has about a dozen
 		for (;;)
 		{
 			if (!consume('"') || !string(name)) return false;
@@ -75,14 +76,38 @@ public:
 			if (!consume(',')) return false;
 			skipSpace();
 		}
-		std::sort(out.attributes.begin(), out.attributes.end(),
-			[](const std::pair<std::string, std::string>& a, const std::pair<std::string, std::string>& b) { return a.first < b.first; });
+		sortByName(out.attributes);
 		for (std::size_t i = 1; i < out.attributes.size(); ++i)
 			if (out.attributes[i - 1].first == out.attributes[i].first) return false;
 		return finish();
 	}
 
 private:
+	using Attributes = std::vector<std::pair<std::string, std::string>>;
+
+	// Sorts by name: the positions are sorted, then every pair is moved
+	// once (sorting the pairs themselves moves two strings per step).
+	static void sortByName(Attributes& attributes)
+	{
+		const std::size_t n = attributes.size();
+		auto byName = [](const Attributes::value_type& a, const Attributes::value_type& b) { return a.first < b.first; };
+		if (std::is_sorted(attributes.begin(), attributes.end(), byName)) return;
+		if (n > 64)
+		{
+			std::sort(attributes.begin(), attributes.end(), byName);
+			return;
+		}
+		unsigned char order[64];
+		for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<unsigned char>(i);
+		std::sort(order, order + n, [&attributes](unsigned char a, unsigned char b) {
+			return attributes[a].first < attributes[b].first;
+		});
+		Attributes sorted;
+		sorted.reserve(attributes.capacity());
+		for (std::size_t i = 0; i < n; ++i) sorted.push_back(std::move(attributes[order[i]]));
+		attributes.swap(sorted);
+	}
+
 	bool finish()
 	{
 		skipSpace();

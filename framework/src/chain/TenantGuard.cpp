@@ -37,42 +37,35 @@ void TenantGuard::onPublish(PublishContext& context)
 
 bool TenantGuard::onDeliver(DeliveryContext& context)
 {
-	// Nearly every event comes on the channel its own tenant and the
-	// subscribed topic make: checked by comparison, without parsing it. With
-	// valid names, the parse below would find exactly these parts, so only
-	// the scope and the envelope's topic are left to check.
-	if (_partsValid && isChannelOf(context.channel, context.event.tenantId, context.subscribedTopic)
-		&& Names::isValidTenant(context.event.tenantId) && Names::isValidTopic(context.subscribedTopic))
-	{
-		if (!context.scope.admits(context.event.tenantId))
-		{
-			context.dropReason = "scope-mismatch";
-			return false;
-		}
-		if (context.event.type != context.subscribedTopic)
-		{
-			context.dropReason = "topic-mismatch";
-			return false;
-		}
-		return true;
-	}
+	// The channel's tenant and topic. Nearly every event comes on the channel
+	// its own tenant and the subscribed topic make: that is checked by
+	// comparison, without parsing; with valid names, the parse would find
+	// exactly those parts. Any other channel is parsed.
+	const std::string* tenantId = &context.event.tenantId;
+	const std::string* topic = &context.subscribedTopic;
 	ChannelParts parts;
-	if (!ChannelName::parse(context.channel, parts) || parts.prefix != _prefix || parts.env != _env)
+	if (!(_partsValid && isChannelOf(context.channel, *tenantId, *topic) && Names::isValidTenant(*tenantId)
+			&& Names::isValidTopic(*topic)))
 	{
-		context.dropReason = "bad-channel";
-		return false;
+		if (!ChannelName::parse(context.channel, parts) || parts.prefix != _prefix || parts.env != _env)
+		{
+			context.dropReason = "bad-channel";
+			return false;
+		}
+		tenantId = &parts.tenantId;
+		topic = &parts.topic;
 	}
-	if (parts.tenantId != context.event.tenantId)
+	if (*tenantId != context.event.tenantId)
 	{
 		context.dropReason = "tenant-mismatch";
 		return false;
 	}
-	if (!context.scope.admits(parts.tenantId))
+	if (!context.scope.admits(*tenantId))
 	{
 		context.dropReason = "scope-mismatch";
 		return false;
 	}
-	if (parts.topic != context.subscribedTopic || context.event.type != context.subscribedTopic)
+	if (*topic != context.subscribedTopic || context.event.type != context.subscribedTopic)
 	{
 		context.dropReason = "topic-mismatch";
 		return false;

@@ -8,6 +8,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/Timestamp.h>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,6 +65,9 @@ public:
 private:
 	friend class Redactor;
 	Poco::JSON::Object* mutableObject();
+	/// json(), written by `write` (when not null) if it is written now.
+	using Writer = std::function<std::string(const Poco::JSON::Object&)>;
+	const std::string& jsonWrittenBy(const Writer* write) const;
 
 	struct State
 	{

@@ -64,11 +64,20 @@ const Poco::JSON::Object::Ptr& EventData::object() const
 
 const std::string& EventData::json() const
 {
+	return jsonWrittenBy(nullptr);
+}
+
+const std::string& EventData::jsonWrittenBy(const Writer* write) const
+{
 	static const std::string empty("{}");
 	if (!_state) return empty;
 	State& state = *_state;
 	if (!state.jsonGiven)
-		std::call_once(state.jsonOnce, [&state]() { state.json = CloudEventCodec::encodeData(*state.object); });
+	{
+		std::call_once(state.jsonOnce, [&state, write]() {
+			state.json = write ? (*write)(*state.object) : CloudEventCodec::encodeData(*state.object);
+		});
+	}
 	return state.json;
 }
 

@@ -275,17 +275,18 @@ EventData Redactor::checkAndCount(const std::string& json) const
 
 const std::string& Redactor::writeAndCount(const EventData& data) const
 {
-	if (!data || data._state->jsonGiven) return data.json();
-	EventData::State& state = *data._state;
-	std::call_once(state.jsonOnce, [this, &state]() {
+	const EventData::Writer write = [this, &data](const Poco::JSON::Object& object) {
 		SensitiveCount counter(*this);
 		bool shownAll = false;
-		state.json = codec::encodeData(*state.object, counter, shownAll);
-		if (!shownAll) return; // a part Poco wrote was not counted: countSensitive walks the object
-		state.sensitiveCount = counter.count;
-		state.countedBy.store(this, std::memory_order_relaxed);
-	});
-	return state.json;
+		std::string json = codec::encodeData(object, counter, shownAll);
+		if (shownAll) // else a part Poco wrote was not counted: countSensitive walks the object
+		{
+			data._state->sensitiveCount = counter.count;
+			data._state->countedBy.store(this, std::memory_order_relaxed);
+		}
+		return json;
+	};
+	return data.jsonWrittenBy(&write);
 }
 
 Poco::JSON::Object::Ptr Redactor::redactCopy(const Poco::JSON::Object::Ptr& object, std::size_t* masked) const

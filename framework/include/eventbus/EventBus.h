@@ -152,6 +152,9 @@ private:
 	/// `namesChecked`: the caller validated topic and tenant already.
 	std::shared_ptr<PendingPublish> prepare(const std::string& topic, const EventData& payload,
 		const std::string& tenantId, const PublishOptions& options, bool owned = false, bool namesChecked = false);
+	/// prepare() of a payload published as text: names, then the payload.
+	std::shared_ptr<PendingPublish> prepareText(const std::string& topic, const std::string& payloadJson,
+		const std::string& tenantId, const PublishOptions& options);
 	Receipt send(PendingPublish& pending);
 	void sendAsync(const std::shared_ptr<PendingPublish>& pending, PublishDone done);
 	void complete(PendingPublish& pending, const std::exception_ptr& error);

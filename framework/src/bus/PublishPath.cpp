@@ -25,13 +25,6 @@ void validateToken(const char* field, const std::string& value)
 			throw ValidationException(std::string(field) + ": only printable ASCII without spaces is allowed");
 }
 
-// The data of a payload published as text; counted for the redaction
-// middleware (`counter`) as it is checked, when the chain has one.
-EventData parsePayload(const std::string& payloadJson, std::size_t maxPayloadBytes, const Redactor* counter)
-{
-	return CloudEventCodec::payloadData(payloadJson, maxPayloadBytes, counter);
-}
-
 } // namespace
 
 // One publish between the chain and the transport's answer.
@@ -146,13 +139,22 @@ Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Pt
 	return publish(topic, payload, tenantId, PublishOptions{correlationId, std::string()});
 }
 
+std::shared_ptr<EventBus::PendingPublish> EventBus::prepareText(const std::string& topic, const std::string& payloadJson,
+	const std::string& tenantId, const PublishOptions& options)
+{
+	// A bad name is reported before a bad payload. The data made of the text
+	// is the bus's own, counted for the redaction middleware as it is
+	// checked when the chain has one.
+	Names::validateTopic(topic);
+	Names::validateTenant(tenantId);
+	return prepare(topic, CloudEventCodec::payloadData(payloadJson, _impl->settings.maxPayloadBytes, _impl->redactionCounter),
+		tenantId, options, true, true);
+}
+
 Receipt EventBus::publish(const std::string& topic, const std::string& payloadJson,
 	const std::string& tenantId, const PublishOptions& options)
 {
-	Names::validateTopic(topic);
-	Names::validateTenant(tenantId);
-	return send(*prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->redactionCounter), tenantId,
-		options, true, true));
+	return send(*prepareText(topic, payloadJson, tenantId, options));
 }
 
 Receipt EventBus::publish(const std::string& topic, const Poco::JSON::Object::Ptr& payload,
@@ -193,11 +195,8 @@ std::pair<std::future<Receipt>, EventBus::PublishDone> promised()
 std::future<Receipt> EventBus::publishAsync(const std::string& topic, const std::string& payloadJson,
 	const std::string& tenantId, const std::string& correlationId)
 {
-	Names::validateTopic(topic);
-	Names::validateTenant(tenantId);
 	auto future = promised();
-	sendAsync(prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->redactionCounter), tenantId,
-		PublishOptions{correlationId, std::string()}, true, true), std::move(future.second));
+	sendAsync(prepareText(topic, payloadJson, tenantId, PublishOptions{correlationId, std::string()}), std::move(future.second));
 	return std::move(future.first);
 }
 
@@ -212,10 +211,7 @@ std::future<Receipt> EventBus::publishAsync(const std::string& topic, const Poco
 void EventBus::publishAsync(const std::string& topic, const std::string& payloadJson,
 	const std::string& tenantId, PublishDone done, const std::string& correlationId)
 {
-	Names::validateTopic(topic);
-	Names::validateTenant(tenantId);
-	sendAsync(prepare(topic, parsePayload(payloadJson, _impl->settings.maxPayloadBytes, _impl->redactionCounter), tenantId,
-		PublishOptions{correlationId, std::string()}, true, true), std::move(done));
+	sendAsync(prepareText(topic, payloadJson, tenantId, PublishOptions{correlationId, std::string()}), std::move(done));
 }
 
 void EventBus::publishAsync(const std::string& topic, const Poco::JSON::Object::Ptr& payload,

@@ -305,12 +305,13 @@ EventData CloudEventCodec::payloadData(const std::string& json, std::size_t maxB
 			+ std::to_string(maxBytes) + ")");
 	if (counter)
 	{
-		EventData data = counter->checkAndCount(json);
-		if (data) return data;
-		return EventData(parsePayload(json, maxBytes));
+		if (EventData data = counter->checkAndCount(json)) return data;
 	}
-	bool compact = false;
-	if (EnvelopeReader::checkObject(json, compact) && compact) return EventData::fromJson(json);
+	else
+	{
+		bool compact = false;
+		if (EnvelopeReader::checkObject(json, compact) && compact) return EventData::fromJson(json);
+	}
 	return EventData(parsePayload(json, maxBytes));
 }
 

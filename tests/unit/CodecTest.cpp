@@ -413,16 +413,20 @@ public:
 
 	void testStringsAreWrittenAsPocoWritesThem()
 	{
-		// The writer tests eight bytes at a time whether a string needs
-		// escaping: every byte value at every position of strings of 1-24
-		// bytes (the words, the overlapping last word, the bytes of a string
-		// under eight), in keys and values, with and
-		// without JSON_ESCAPE_UNICODE, must come out as Poco writes it.
+		// The writer tests sixteen or eight bytes at a time whether a string
+		// needs escaping: every byte value at every position of strings of
+		// 1-34 and 47-49 bytes (the sixteen-byte blocks and the overlapping
+		// last one, the words of a string under sixteen and the overlapping
+		// last word, the bytes of a string under eight), in keys and values,
+		// with and without JSON_ESCAPE_UNICODE, must come out as Poco writes it.
+		std::vector<std::size_t> lengths;
+		for (std::size_t length = 1; length <= 34; ++length) lengths.push_back(length);
+		for (std::size_t length : {47, 48, 49}) lengths.push_back(length);
 		for (bool escapeUnicode : {false, true})
 		{
 			for (int c = 0; c < 256; ++c)
 			{
-				for (std::size_t length = 1; length <= 24; ++length)
+				for (std::size_t length : lengths)
 				{
 					for (std::size_t at = 0; at < length; ++at)
 					{

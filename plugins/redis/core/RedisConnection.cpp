@@ -4,6 +4,7 @@
 // One connection: login, RESP formatting and the bounded reply reader.
 //
 #include "RedisConnection.h"
+#include "RespWriter.h"
 #include "RedisCommands.h"
 #include "RedisError.h"
 #include "SentinelLocator.h"
@@ -169,42 +170,14 @@ ReplyPtr RedisConnection::command(const Command& argv)
 
 std::string RedisConnection::format(const Command& argv)
 {
-	std::vector<const char*> args;
-	std::vector<std::size_t> lengths;
-	args.reserve(argv.size());
-	lengths.reserve(argv.size());
-	for (const auto& arg : argv)
-	{
-		args.push_back(arg.data());
-		lengths.push_back(arg.size());
-	}
-	char* raw = nullptr;
-	const int length = redisFormatCommandArgv(&raw, static_cast<int>(argv.size()), args.data(), lengths.data());
-	if (length < 0 || raw == nullptr)
-		throw RedisError(RedisFailure::Protocol, "redis: cannot format a command");
-	std::unique_ptr<char, void (*)(char*)> owned(raw, &redisFreeCommand);
-	return std::string(raw, static_cast<std::size_t>(length));
+	std::string out;
+	resp::appendCommand(out, argv, [](const std::string& arg) -> const std::string& { return arg; });
+	return out;
 }
 
 void RedisConnection::append(std::string& out, std::initializer_list<const std::string*> argv)
 {
-	const char* args[8];
-	std::size_t lengths[8];
-	if (argv.size() > 8)
-		throw RedisError(RedisFailure::Protocol, "redis: too many arguments to format");
-	std::size_t count = 0;
-	for (const std::string* arg : argv)
-	{
-		args[count] = arg->data();
-		lengths[count] = arg->size();
-		++count;
-	}
-	char* raw = nullptr;
-	const int length = redisFormatCommandArgv(&raw, static_cast<int>(count), args, lengths);
-	if (length < 0 || raw == nullptr)
-		throw RedisError(RedisFailure::Protocol, "redis: cannot format a command");
-	std::unique_ptr<char, void (*)(char*)> owned(raw, &redisFreeCommand);
-	out.append(raw, static_cast<std::size_t>(length));
+	resp::appendCommand(out, argv, [](const std::string* arg) -> const std::string& { return *arg; });
 }
 
 void RedisConnection::send(const Command& argv)
@@ -283,6 +256,11 @@ ReplyPtr RedisConnection::pollReply(const Poco::Timespan& timeout)
 	{
 		if (ReplyPtr reply = takeBuffered())
 			return reply;
+		if (_unfedAt < _unfedEnd)
+		{
+			feedSlice();
+			continue;
+		}
 		const auto remaining = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now());
 		if (remaining.count() <= 0)
 			return nullptr;
@@ -299,18 +277,31 @@ ReplyPtr RedisConnection::pollReply(const Poco::Timespan& timeout)
 		if (received == 0)
 			throwRedisError(_endpoint, RedisFailure::Closed, "read",
 				std::string("end of stream") + (_answered || _settings.endpoint.tls ? "" : PlainHint));
-		if (_scanner)
-			_scanner->scan(_buffer.data(), received, [this](const char* data, std::size_t length) { feed(data, length); });
-		else
-			feed(_buffer.data(), received);
-		// Bytes not yet consumed belong to the one reply being assembled: a
-		// complete reply is always taken before more is read.
-		const std::size_t pending = _reader->len - _reader->pos;
-		if (pending > _maxReplyBytes)
-		{
-			throwRedisError(_endpoint, RedisFailure::Protocol, "read",
-				"a reply exceeds " + std::to_string(_maxReplyBytes) + " bytes");
-		}
+		_unfedAt = 0;
+		_unfedEnd = received;
+		feedSlice();
+	}
+}
+
+void RedisConnection::feedSlice()
+{
+	// Small enough that hiredis's move of its unread bytes stays short, large
+	// enough that a 64 KiB receive is a few feeds.
+	constexpr std::size_t Slice = 4096;
+	const char* data = _buffer.data() + _unfedAt;
+	const std::size_t length = std::min(Slice, _unfedEnd - _unfedAt);
+	_unfedAt += length;
+	if (_scanner)
+		_scanner->scan(data, length, [this](const char* part, std::size_t partLength) { feed(part, partLength); });
+	else
+		feed(data, length);
+	// Fed only when no complete reply was left: bytes not yet consumed are the
+	// one reply being assembled and, at most, the replies of this slice.
+	const std::size_t pending = _reader->len - _reader->pos;
+	if (pending > _maxReplyBytes + Slice)
+	{
+		throwRedisError(_endpoint, RedisFailure::Protocol, "read",
+			"a reply exceeds " + std::to_string(_maxReplyBytes) + " bytes");
 	}
 }
 

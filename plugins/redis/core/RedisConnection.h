@@ -1,8 +1,8 @@
 //
 // RedisConnection.h
 //
-// One connection to Redis: a RedisSocket, hiredis' RESP command formatter and
-// reply reader, login (AUTH, SELECT) and typed errors.
+// One connection to Redis: a RedisSocket, the RESP command writer
+// (RespWriter.h), hiredis' reply reader, login (AUTH, SELECT) and typed errors.
 //
 #pragma once
 
@@ -93,8 +93,7 @@ public:
 	/// RESP encoding of one command.
 	static std::string format(const Command& argv);
 
-	/// Appends the RESP encoding of one command (at most 8 arguments) to
-	/// `out`, without copying the arguments into a Command first: the publish
+	/// Appends the RESP encoding of one command to `out`, without copying the arguments into a Command first: the publish
 	/// paths format every event.
 	static void append(std::string& out, std::initializer_list<const std::string*> argv);
 
@@ -110,6 +109,8 @@ private:
 	void openMaster();
 	ReplyPtr takeBuffered();
 	void feed(const char* data, std::size_t length);
+	/// Hands the reader the next slice of what the last receive brought.
+	void feedSlice();
 	/// throwRedisError() for the exception being handled, with a hint when a
 	/// plain connection is dropped before any reply.
 	[[noreturn]] void throwIoError(const std::string& operation) const;
@@ -120,6 +121,12 @@ private:
 	std::unique_ptr<redisReader, ReaderDeleter> _reader;
 	std::size_t _maxReplyBytes;
 	std::vector<char> _buffer;
+	// What the last receive brought and the reader has not been given yet:
+	// _buffer[_unfedAt, _unfedEnd). hiredis 0.14 moves the rest of its buffer
+	// to the front each time a reply leaves it past 1 KiB, so the reader is
+	// fed a slice at a time, not 64 KiB of pipelined replies at once.
+	std::size_t _unfedAt = 0;
+	std::size_t _unfedEnd = 0;
 	std::unique_ptr<RedisReplyScanner> _scanner; // null: every reply is read whole
 	std::uint64_t _taken = 0;                    // replies returned so far
 	std::size_t _lastSkipped = 0;

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace eventbus {
 namespace codec {
@@ -15,10 +16,20 @@ namespace codec {
 const std::size_t MaxJsonDepth = 64;
 
 // The attributes the codec owns; anything else is an extension.
-inline bool isCoreAttribute(const std::string& name)
+inline bool isCoreAttribute(std::string_view name)
 {
-	return name == "specversion" || name == "id" || name == "source" || name == "type" || name == "time"
-		|| name == "datacontenttype" || name == "data" || name == "tenantid" || name == "correlationid";
+	// By length first: one comparison of the bytes at most.
+	switch (name.size())
+	{
+	case 2: return name == "id";
+	case 4: return name == "type" || name == "time" || name == "data";
+	case 6: return name == "source";
+	case 8: return name == "tenantid";
+	case 11: return name == "specversion";
+	case 13: return name == "correlationid";
+	case 15: return name == "datacontenttype";
+	default: return false;
+	}
 }
 
 // CloudEvents extension names: lower-case letters and digits, at most 20.

@@ -29,18 +29,18 @@ class ParsedAttributes
 public:
 	explicit ParsedAttributes(const Poco::JSON::Object& object): _object(object) {}
 
-	bool has(const std::string& name) const { return _object.has(name); }
+	bool has(const char* name) const { return _object.has(name); }
 
-	std::string requireString(const std::string& name, bool allowEmpty = false) const
+	std::string requireString(const char* name, bool allowEmpty = false) const
 	{
 		if (!_object.has(name))
-			throw ValidationException("envelope: missing attribute '" + name + "'");
+			throw ValidationException("envelope: missing attribute '" + std::string(name) + "'");
 		const Poco::Dynamic::Var& value = _object.get(name);
 		if (!value.isString())
-			throw ValidationException("envelope: attribute '" + name + "' must be a string");
+			throw ValidationException("envelope: attribute '" + std::string(name) + "' must be a string");
 		std::string s = value.extract<std::string>();
 		if (s.empty() && !allowEmpty)
-			throw ValidationException("envelope: attribute '" + name + "' must not be empty");
+			throw ValidationException("envelope: attribute '" + std::string(name) + "' must not be empty");
 		return s;
 	}
 
@@ -72,22 +72,27 @@ private:
 // The attributes of an envelope the EnvelopeReader read: strings and an
 // object as data, by construction; the same answers as ParsedAttributes.
 // Data the reader checked without building it is handed over as its text
-// (the event parses it on first use).
+// (the event parses it on first use). A string required is moved out of the
+// envelope: eventOf asks for each attribute once, and skips these among the
+// members it visits after.
 class ReadAttributes
 {
 public:
-	ReadAttributes(const EnvelopeReader::Envelope& envelope, const std::string& text): _envelope(envelope), _text(text) {}
+	ReadAttributes(EnvelopeReader::Envelope& envelope, const std::string& text): _envelope(envelope), _text(text) {}
 
-	bool has(const std::string& name) const { return name == "data" ? _envelope.hasData : _envelope.find(name) != nullptr; }
-
-	std::string requireString(const std::string& name, bool allowEmpty = false) const
+	bool has(const char* name) const
 	{
-		const std::string* value = _envelope.find(name);
+		return std::string_view(name) == "data" ? _envelope.hasData : _envelope.find(name) != nullptr;
+	}
+
+	std::string requireString(const char* name, bool allowEmpty = false) const
+	{
+		std::string* value = _envelope.find(name);
 		if (!value)
-			throw ValidationException("envelope: missing attribute '" + name + "'");
+			throw ValidationException("envelope: missing attribute '" + std::string(name) + "'");
 		if (value->empty() && !allowEmpty)
-			throw ValidationException("envelope: attribute '" + name + "' must not be empty");
-		return *value;
+			throw ValidationException("envelope: attribute '" + std::string(name) + "' must not be empty");
+		return std::move(*value);
 	}
 
 	EventData data() const
@@ -105,7 +110,7 @@ public:
 	}
 
 private:
-	const EnvelopeReader::Envelope& _envelope;
+	EnvelopeReader::Envelope& _envelope;
 	const std::string& _text;
 };
 

@@ -32,7 +32,8 @@ public:
 		bool dataCompact = false;                                    ///< no whitespace between the data's tokens
 
 		/// The attribute's value, or null when absent.
-		const std::string* find(const std::string& name) const;
+		const std::string* find(std::string_view name) const;
+		std::string* find(std::string_view name);
 	};
 
 	/// Reads `text` into `envelope`. False (and `envelope` unspecified) for

@@ -12,6 +12,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace eventbus {
 
@@ -395,6 +398,23 @@ private:
 	// end).
 	void skipPlain()
 	{
+#if defined(__SSE2__)
+		// Sixteen bytes at a time: a signed comparison below 0x20 also
+		// flags 0x80 and above; the lowest flagged lane is the first special byte.
+		while (_end - _p >= 16)
+		{
+			const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(_p));
+			const __m128i flagged = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+				_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+			const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(flagged));
+			if (mask)
+			{
+				_p += __builtin_ctz(mask);
+				return;
+			}
+			_p += 16;
+		}
+#endif
 		// Eight bytes at a time while none of them ends the run.
 		while (_end - _p >= 8)
 		{

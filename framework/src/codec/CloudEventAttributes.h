@@ -15,21 +15,29 @@ namespace codec {
 /// Nesting Poco's parser is allowed on decode (the fast reader takes less).
 const std::size_t MaxJsonDepth = 64;
 
-// The attributes the codec owns; anything else is an extension.
-inline bool isCoreAttribute(std::string_view name)
+// The attributes the codec owns, numbered; anything else is an extension.
+constexpr int CoreAttributeCount = 9;
+
+/// The number of a core attribute (0-8), or -1 for any other name. By length
+/// first: one comparison of the bytes at most.
+inline int coreAttributeIndex(std::string_view name)
 {
-	// By length first: one comparison of the bytes at most.
 	switch (name.size())
 	{
-	case 2: return name == "id";
-	case 4: return name == "type" || name == "time" || name == "data";
-	case 6: return name == "source";
-	case 8: return name == "tenantid";
-	case 11: return name == "specversion";
-	case 13: return name == "correlationid";
-	case 15: return name == "datacontenttype";
-	default: return false;
+	case 2: return name == "id" ? 0 : -1;
+	case 4: return name == "type" ? 1 : name == "time" ? 2 : name == "data" ? 3 : -1;
+	case 6: return name == "source" ? 4 : -1;
+	case 8: return name == "tenantid" ? 5 : -1;
+	case 11: return name == "specversion" ? 6 : -1;
+	case 13: return name == "correlationid" ? 7 : -1;
+	case 15: return name == "datacontenttype" ? 8 : -1;
+	default: return -1;
 	}
+}
+
+inline bool isCoreAttribute(std::string_view name)
+{
+	return coreAttributeIndex(name) >= 0;
 }
 
 // CloudEvents extension names: lower-case letters and digits, at most 20.

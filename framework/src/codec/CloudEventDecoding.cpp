@@ -72,22 +72,30 @@ private:
 // The attributes of an envelope the EnvelopeReader read: strings and an
 // object as data, by construction; the same answers as ParsedAttributes.
 // Data the reader checked without building it is handed over as its text
-// (the event parses it on first use). A string required is moved out of the
-// envelope: eventOf asks for each attribute once, and skips these among the
-// members it visits after.
+// (the event parses it on first use). The core attributes are found in one
+// walk of the envelope's list; a string required is moved out of it:
+// eventOf asks for each attribute once, and skips these among the members
+// it visits after.
 class ReadAttributes
 {
 public:
-	ReadAttributes(EnvelopeReader::Envelope& envelope, const std::string& text): _envelope(envelope), _text(text) {}
+	ReadAttributes(EnvelopeReader::Envelope& envelope, const std::string& text): _envelope(envelope), _text(text)
+	{
+		for (auto& attribute : envelope.attributes)
+		{
+			const int index = coreAttributeIndex(attribute.first);
+			if (index >= 0) _core[index] = &attribute.second;
+		}
+	}
 
 	bool has(const char* name) const
 	{
-		return std::string_view(name) == "data" ? _envelope.hasData : _envelope.find(name) != nullptr;
+		return std::string_view(name) == "data" ? _envelope.hasData : core(name) != nullptr;
 	}
 
 	std::string requireString(const char* name, bool allowEmpty = false) const
 	{
-		std::string* value = _envelope.find(name);
+		std::string* value = core(name);
 		if (!value)
 			throw ValidationException("envelope: missing attribute '" + std::string(name) + "'");
 		if (value->empty() && !allowEmpty)
@@ -110,8 +118,16 @@ public:
 	}
 
 private:
+	// Only ever asked for a core attribute's name.
+	std::string* core(const char* name) const
+	{
+		const int index = coreAttributeIndex(name);
+		return index >= 0 ? _core[index] : nullptr;
+	}
+
 	EnvelopeReader::Envelope& _envelope;
 	const std::string& _text;
+	std::string* _core[CoreAttributeCount] = {};
 };
 
 // The attributes log lines print (the id in drop and handler-error lines,

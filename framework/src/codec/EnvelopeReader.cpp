@@ -558,18 +558,6 @@ private:
 
 } // namespace
 
-const std::string* EnvelopeReader::Envelope::find(std::string_view name) const
-{
-	auto it = std::lower_bound(attributes.begin(), attributes.end(), name,
-		[](const std::pair<std::string, std::string>& a, std::string_view n) { return std::string_view(a.first) < n; });
-	return it != attributes.end() && it->first == name ? &it->second : nullptr;
-}
-
-std::string* EnvelopeReader::Envelope::find(std::string_view name)
-{
-	return const_cast<std::string*>(static_cast<const Envelope&>(*this).find(name));
-}
-
 bool EnvelopeReader::readObject(const std::string& text, Poco::JSON::Object::Ptr& object)
 {
 	object = nullptr;

@@ -30,10 +30,6 @@ public:
 		std::size_t dataBegin = 0;                                   ///< the data's bytes in the text
 		std::size_t dataEnd = 0;
 		bool dataCompact = false;                                    ///< no whitespace between the data's tokens
-
-		/// The attribute's value, or null when absent.
-		const std::string* find(std::string_view name) const;
-		std::string* find(std::string_view name);
 	};
 
 	/// Reads `text` into `envelope`. False (and `envelope` unspecified) for

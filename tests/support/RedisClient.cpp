@@ -32,7 +32,9 @@ RedisValue toValue(const redisReply& reply)
 	return value;
 }
 
-std::string format(const std::vector<std::string>& argv)
+} // namespace
+
+std::string formatByHiredis(const std::vector<std::string>& argv)
 {
 	std::vector<const char*> args;
 	std::vector<std::size_t> lengths;
@@ -49,8 +51,6 @@ std::string format(const std::vector<std::string>& argv)
 	redisFreeCommand(raw);
 	return command;
 }
-
-} // namespace
 
 void sendAll(Poco::Net::StreamSocket& socket, const std::string& bytes)
 {
@@ -94,7 +94,7 @@ void RedisClient::close()
 
 void RedisClient::send(const std::vector<std::string>& argv)
 {
-	sendAll(_socket, format(argv));
+	sendAll(_socket, formatByHiredis(argv));
 }
 
 RedisValue RedisClient::command(const std::vector<std::string>& argv)

@@ -41,6 +41,10 @@ private:
 	std::chrono::milliseconds _timeout;
 };
 
+/// The command in RESP as hiredis's redisFormatCommandArgv writes it (the
+/// reference the plugin's own writer is held to).
+std::string formatByHiredis(const std::vector<std::string>& argv);
+
 /// Writes every byte of `bytes` (MSG_NOSIGNAL); throws on failure.
 void sendAll(Poco::Net::StreamSocket& socket, const std::string& bytes);
 

@@ -5,32 +5,15 @@
 // The redis plugin writes its commands itself: every command must come out
 // byte for byte as hiredis's redisFormatCommandArgv writes it. No server.
 //
+#include "RedisClient.h"
 #include "RespWriter.h"
-#include <hiredis/hiredis.h>
 #include <cppunit/extensions/HelperMacros.h>
-#include <memory>
 #include <string>
 #include <vector>
 
 using namespace eventbus;
 
 namespace {
-
-std::string byHiredis(const std::vector<std::string>& argv)
-{
-	std::vector<const char*> args;
-	std::vector<std::size_t> lengths;
-	for (const auto& arg : argv)
-	{
-		args.push_back(arg.data());
-		lengths.push_back(arg.size());
-	}
-	char* raw = nullptr;
-	const int length = redisFormatCommandArgv(&raw, static_cast<int>(argv.size()), args.data(), lengths.data());
-	CPPUNIT_ASSERT(length >= 0 && raw != nullptr);
-	std::unique_ptr<char, void (*)(char*)> owned(raw, &redisFreeCommand);
-	return std::string(raw, static_cast<std::size_t>(length));
-}
 
 std::string byWriter(const std::vector<std::string>& argv, const std::string& before = std::string())
 {
@@ -61,7 +44,7 @@ public:
 			{},
 		};
 		for (const auto& command : commands)
-			CPPUNIT_ASSERT_EQUAL(byHiredis(command), byWriter(command));
+			CPPUNIT_ASSERT_EQUAL(test::formatByHiredis(command), byWriter(command));
 	}
 
 	void testArgumentsOfEveryLengthAndByte()
@@ -69,18 +52,18 @@ public:
 		// Lengths across the digit boundaries of the "$len" header, and
 		// every byte value (CR, LF and NUL included: bulk strings are binary).
 		for (std::size_t length : {0, 1, 9, 10, 99, 100, 999, 1000, 65535, 65536, 1000000})
-			CPPUNIT_ASSERT_EQUAL(byHiredis({"PUBLISH", "c", std::string(length, 'x')}),
+			CPPUNIT_ASSERT_EQUAL(test::formatByHiredis({"PUBLISH", "c", std::string(length, 'x')}),
 				byWriter({"PUBLISH", "c", std::string(length, 'x')}));
 		std::string every;
 		for (int c = 0; c < 256; ++c) every.push_back(static_cast<char>(c));
-		CPPUNIT_ASSERT_EQUAL(byHiredis({"PUBLISH", every, every}), byWriter({"PUBLISH", every, every}));
+		CPPUNIT_ASSERT_EQUAL(test::formatByHiredis({"PUBLISH", every, every}), byWriter({"PUBLISH", every, every}));
 	}
 
 	void testAppendsAfterWhatIsThere()
 	{
 		// A batch is commands appended one after another to one string.
 		const std::string first = byWriter({"PUBLISH", "a", "1"});
-		CPPUNIT_ASSERT_EQUAL(first + byHiredis({"PUBLISH", "b", "2"}), byWriter({"PUBLISH", "b", "2"}, first));
+		CPPUNIT_ASSERT_EQUAL(first + test::formatByHiredis({"PUBLISH", "b", "2"}), byWriter({"PUBLISH", "b", "2"}, first));
 	}
 };
 

@@ -296,9 +296,10 @@ void RedisConnection::feedSlice()
 	else
 		feed(data, length);
 	// Fed only when no complete reply was left: bytes not yet consumed are the
-	// one reply being assembled and, at most, the replies of this slice.
+	// one reply being assembled and, at most, the replies of this slice (never
+	// more than a whole receive, which the same bound was checked against).
 	const std::size_t pending = _reader->len - _reader->pos;
-	if (pending > _maxReplyBytes + Slice)
+	if (pending > _maxReplyBytes)
 	{
 		throwRedisError(_endpoint, RedisFailure::Protocol, "read",
 			"a reply exceeds " + std::to_string(_maxReplyBytes) + " bytes");

@@ -93,8 +93,8 @@ public:
 	/// RESP encoding of one command.
 	static std::string format(const Command& argv);
 
-	/// Appends the RESP encoding of one command to `out`, without copying the arguments into a Command first: the publish
-	/// paths format every event.
+	/// Appends the RESP encoding of one command to `out`, without copying the
+	/// arguments into a Command first: the publish paths format every event.
 	static void append(std::string& out, std::initializer_list<const std::string*> argv);
 
 	/// The text of a status, string or error reply ("" for other types).

@@ -139,6 +139,7 @@ class CodecTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testTimeBeforeEpochIsRefused);
 	CPPUNIT_TEST(testRefusalNeverContainsDataValue);
 	CPPUNIT_TEST(testStringsAreWrittenAsPocoWritesThem);
+	CPPUNIT_TEST(testBytesPastAShortStringsEndAreNotItsOwn);
 	CPPUNIT_TEST(testScalarsAreWrittenAsPocoWritesThem);
 	CPPUNIT_TEST(testDoublesAreWrittenAsPocoWritesThem);
 	CPPUNIT_TEST_SUITE_END();
@@ -441,6 +442,43 @@ public:
 							poco.str(), CloudEventCodec::encodeData(*data));
 					}
 				}
+			}
+		}
+	}
+
+	void testBytesPastAShortStringsEndAreNotItsOwn()
+	{
+		// A string under sixteen bytes is tested with one load of sixteen
+		// from its storage: what lies past its end (bytes a longer value
+		// left there, in the short-string buffer or in a larger allocation)
+		// must neither be written nor make the string look as if it needed
+		// escaping.
+		for (const char past : {'"', '\\', '/', '\x01', '\x7f', '\x80'})
+		{
+			for (std::size_t length = 0; length < 16; ++length)
+			{
+				std::string inBuffer(15, past); // fits the object's own buffer
+				inBuffer.assign(length, 'a');
+				std::string inAllocation(64, past);
+				inAllocation.assign(length, 'b');
+				CPPUNIT_ASSERT(inAllocation.capacity() >= 64);
+				Event event;
+				event.id = "id-1";
+				event.source = inBuffer;
+				event.type = "orders.created";
+				event.tenantId = "acme";
+				event.correlationId = inAllocation;
+				const std::string wire = CloudEventCodec::encode(event, "{}");
+				const std::string what = "past byte " + std::to_string(static_cast<unsigned char>(past)) + ", length " + std::to_string(length) + ": " + wire;
+				CPPUNIT_ASSERT_MESSAGE(what, contains(wire, "\"source\":\"" + std::string(length, 'a') + "\","));
+				CPPUNIT_ASSERT_MESSAGE(what, contains(wire, "\"correlationid\":\"" + std::string(length, 'b') + "\","));
+				// The same short strings, escaped where they need it.
+				inBuffer.assign(length, 'a');
+				if (length > 0) inBuffer[length - 1] = '"';
+				event.source = inBuffer;
+				const std::string escaped = CloudEventCodec::encode(event, "{}");
+				std::string expected = std::string(length > 0 ? length - 1 : 0, 'a') + (length > 0 ? "\\\"" : "");
+				CPPUNIT_ASSERT_MESSAGE(what, contains(escaped, "\"source\":\"" + expected + "\","));
 			}
 		}
 	}

@@ -97,8 +97,9 @@ struct PlainTest
 	std::uint64_t escaped[MaxEscaped] = {};
 	std::size_t escapedCount = 0;
 	bool usable = true; // false: the table is not of that shape, test byte by byte
+	int options;        // Poco's options these are the rules of
 
-	explicit PlainTest(int options): table(plainCharactersOf(options))
+	explicit PlainTest(int options_): table(plainCharactersOf(options_)), options(options_)
 	{
 		for (int c = 0x20; c < 0x7f; ++c)
 		{
@@ -147,6 +148,34 @@ struct PlainTest
 		bad |= zeroByte(x ^ (Ones * 0x7f));                    // DEL
 		for (std::size_t i = 0; i < MaxEscaped; ++i) bad |= zeroByte(x ^ escaped[i]);
 		return bad;
+	}
+
+	// A string under sixteen bytes (names, ids, most values) that needs no
+	// escaping, appended with one load of sixteen bytes that stays inside
+	// the string's own storage: libstdc++ keeps capacity() + 1 bytes, at
+	// least sixteen (the short-string buffer in the object, or an allocation
+	// of more). The lanes past the end are masked off, whatever they hold.
+	// Written as sixteen, committed as n. False: anything else, nothing
+	// written (appendPlain and Poco decide).
+	bool appendShort(TextOut& out, const std::string& value) const
+	{
+#if defined(__SSE2__) && defined(__GLIBCXX__)
+		const std::size_t n = value.size();
+		if (!usable || n >= 16 || value.capacity() < 15) return false;
+		const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(value.data()));
+		const unsigned bad = static_cast<unsigned>(_mm_movemask_epi8(notPlain16(x))) & ((1u << n) - 1u);
+		if (bad) return false;
+		char* d = out.room(18);
+		d[0] = '"';
+		_mm_storeu_si128(reinterpret_cast<__m128i*>(d + 1), x);
+		d[n + 1] = '"';
+		out.commit(n + 2);
+		return true;
+#else
+		(void)out;
+		(void)value;
+		return false;
+#endif
 	}
 
 	// Appends `value` as a JSON string to `out` when it needs no escaping,
@@ -212,19 +241,34 @@ struct PlainTest
 	}
 };
 
-const PlainTest& plainTest(int options)
+// Poco's two sets of rules for strings, each asked of Poco once. A writer
+// looks them up once, not per string (a guarded static each time).
+struct PlainTests
 {
-	static const PlainTest wrap(Poco::JSON_WRAP_STRINGS);
-	static const PlainTest escapeUnicode(Poco::JSON_WRAP_STRINGS | Poco::JSON_ESCAPE_UNICODE);
-	return (options & Poco::JSON_ESCAPE_UNICODE) ? escapeUnicode : wrap;
+	PlainTest wrap{Poco::JSON_WRAP_STRINGS};
+	PlainTest escapeUnicode{Poco::JSON_WRAP_STRINGS | Poco::JSON_ESCAPE_UNICODE};
+
+	const PlainTest& of(int options) const { return (options & Poco::JSON_ESCAPE_UNICODE) ? escapeUnicode : wrap; }
+
+	static const PlainTests& get()
+	{
+		static const PlainTests tests;
+		return tests;
+	}
+};
+
+// Out of line: the short path below stays small enough to inline.
+[[gnu::noinline]] void appendLongOrEscaped(TextOut& out, const std::string& value, const PlainTest& test)
+{
+	if (!test.appendPlain(out, value))
+		out.append(Poco::toJSON(value, test.options));
 }
 
-// A JSON string exactly as Poco::toJSON(value, options) writes it; ids,
+// A JSON string exactly as Poco::toJSON(value, test.options) writes it; ids,
 // names and times need no escaping and are copied as they are.
-void appendString(TextOut& out, const std::string& value, int options = Poco::JSON_WRAP_STRINGS)
+inline void appendString(TextOut& out, const std::string& value, const PlainTest& test)
 {
-	if (!plainTest(options).appendPlain(out, value))
-		out.append(Poco::toJSON(value, options));
+	if (!test.appendShort(out, value)) appendLongOrEscaped(out, value, test);
 }
 
 // A double of at most 15 fractional digits whose shortest decimal form has
@@ -441,7 +485,7 @@ private:
 			throw ValidationException("payload: number out of range (not finite)");
 	}
 
-	void string(const std::string& s, int options) { appendString(_out, s, options); }
+	void string(const std::string& s, int options) { appendString(_out, s, _plain.of(options)); }
 
 	void delegateValue(const Poco::Dynamic::Var& v, int options)
 	{
@@ -460,17 +504,18 @@ private:
 	bool showing() const { return _visitor && !_quiet; }
 
 	TextOut& _out;
+	const PlainTests& _plain = PlainTests::get();
 	EnvelopeReader::Visitor* const _visitor;
 	bool _quiet = false;    // inside a value the visitor asked not to see
 	bool _shownAll = true;  // false once Poco wrote a part the visitor did not see
 };
 
-void appendAttribute(TextOut& out, const char* name, const std::string& value)
+void appendAttribute(TextOut& out, const PlainTest& plain, const char* name, const std::string& value)
 {
 	out.push_back('"');
 	out.append(name);
 	out.append("\":", 2);
-	appendString(out, value);
+	appendString(out, value, plain);
 	out.push_back(',');
 }
 
@@ -569,19 +614,20 @@ std::string CloudEventCodec::encode(const Event& event, const std::string& dataJ
 	out.reserve(dataJson.size() + 256 + event.source.size() + event.type.size());
 	{
 		TextOut text(out);
+		const PlainTest& plain = PlainTests::get().wrap;
 		text.push_back('{');
-		appendAttribute(text, "specversion", SpecVersion);
-		appendAttribute(text, "id", event.id);
-		appendAttribute(text, "source", event.source);
-		appendAttribute(text, "type", event.type);
-		appendAttribute(text, "time", formatTime(event.time));
-		appendAttribute(text, "datacontenttype", event.dataContentType);
-		appendAttribute(text, "tenantid", event.tenantId);
-		appendAttribute(text, "correlationid", event.correlationId);
+		appendAttribute(text, plain, "specversion", SpecVersion);
+		appendAttribute(text, plain, "id", event.id);
+		appendAttribute(text, plain, "source", event.source);
+		appendAttribute(text, plain, "type", event.type);
+		appendAttribute(text, plain, "time", formatTime(event.time));
+		appendAttribute(text, plain, "datacontenttype", event.dataContentType);
+		appendAttribute(text, plain, "tenantid", event.tenantId);
+		appendAttribute(text, plain, "correlationid", event.correlationId);
 		for (const auto& ext : event.extensions)
 		{
 			if (isCoreAttribute(ext.first) || !isValidExtensionName(ext.first)) continue;
-			appendAttribute(text, ext.first.c_str(), ext.second);
+			appendAttribute(text, plain, ext.first.c_str(), ext.second);
 		}
 		text.append("\"data\":", 7);
 		text.append(dataJson);

@@ -360,6 +360,30 @@ public:
 			"assword", "apikey", "API-KEY", "my_api_key", "apikeys", "sessionid", "session_id", "X", "xx", "ax", "pin",
 			"spin", "pins", "cvv", "CVV_", "cv", "kv", "k_v", "v", "orderId", "total", "qty", "\xc3\xa9x", "\x7fx"};
 		for (char c = 'a'; c <= 'z'; ++c) keys.push_back(std::string("key") + c);
+		// Every pair of last two characters (a key is passed at once when its
+		// pair is none of the listed keys'), with separators between them
+		// and after, and the listed keys with a separator at every position.
+		const std::string chars = "abdeiknoprsvwxyzADKPVX_-\xc3\x7f";
+		for (char a : chars)
+		{
+			for (char b : chars)
+			{
+				for (const char* middle : {"", "_", "-_"})
+				{
+					keys.push_back(std::string(1, a) + middle + b);
+					keys.push_back(std::string("word") + a + middle + b);
+					keys.push_back(std::string("pass") + a + middle + b + "_");
+				}
+			}
+		}
+		for (const auto& k : listed)
+		{
+			for (std::size_t at = 0; at <= k.size(); ++at)
+			{
+				keys.push_back(k.substr(0, at) + "_" + k.substr(at));
+				keys.push_back("user" + k.substr(0, at) + "-" + k.substr(at) + "-");
+			}
+		}
 		for (const auto& key : keys)
 			CPPUNIT_ASSERT_EQUAL_MESSAGE(key, rule(key), r.isSensitive(key));
 	}

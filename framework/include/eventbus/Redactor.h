@@ -99,6 +99,12 @@ private:
 	// with the listed keys it could end with.
 	std::vector<std::string> _byLast;
 	std::array<std::uint32_t, 257> _lastBegin{};
+	// The last two characters of the listed keys (of two or more), hashed
+	// into 1024 bits: a key whose own last two are not among them ends in
+	// none of those, and is passed without a comparison. _single[c]: a listed
+	// key is the one character c (it ends every key ending in c).
+	std::array<std::uint64_t, 16> _lastPairs{};
+	std::array<bool, 256> _single{};
 };
 
 } // namespace eventbus

@@ -24,6 +24,13 @@ namespace {
 
 // Keys compare without case and without '_' / '-', so api_key, API-KEY and
 // apiKey are one key.
+// Where the pair of a key's last two normalised characters falls in
+// Redactor::_lastPairs.
+inline unsigned lastPairHash(unsigned char last, unsigned char previous)
+{
+	return ((static_cast<unsigned>(last) << 5) ^ previous) & 1023u;
+}
+
 std::string normalize(const std::string& key)
 {
 	return Poco::toLower(Poco::remove(Poco::remove(key, '_'), '-'));
@@ -101,6 +108,17 @@ Redactor::Redactor(const std::vector<std::string>& keys)
 		while (at < _byLast.size() && static_cast<unsigned char>(_byLast[at].back()) == c) ++at;
 	}
 	_lastBegin[256] = static_cast<std::uint32_t>(at);
+	for (const auto& k : _keys)
+	{
+		const auto last = static_cast<unsigned char>(k.back());
+		if (k.size() == 1)
+			_single[last] = true;
+		else
+		{
+			const unsigned h = lastPairHash(last, static_cast<unsigned char>(k[k.size() - 2]));
+			_lastPairs[h >> 6] |= std::uint64_t(1) << (h & 63);
+		}
+	}
 }
 
 namespace {
@@ -126,6 +144,16 @@ bool Redactor::isSensitive(std::string_view key) const
 	while (end > 0 && (key[end - 1] == '_' || key[end - 1] == '-')) --end;
 	if (end == 0) return false; // normalises to "", which no listed key is
 	const auto last = static_cast<unsigned char>(asciiLower(key[end - 1]));
+	if (!_single[last])
+	{
+		// Every listed key ending in `last` has a character before it: the
+		// key must have one too, and the pair must be among theirs.
+		std::size_t before = end - 1;
+		while (before > 0 && (key[before - 1] == '_' || key[before - 1] == '-')) --before;
+		if (before == 0) return false;
+		const unsigned h = lastPairHash(last, static_cast<unsigned char>(asciiLower(key[before - 1])));
+		if (!((_lastPairs[h >> 6] >> (h & 63)) & 1)) return false;
+	}
 	for (std::size_t n = _lastBegin[last]; n < _lastBegin[last + 1]; ++n)
 	{
 		const std::string& k = _byLast[n];

@@ -107,6 +107,7 @@ class SigningTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testOtherKeyUnderSameIdIsBadSignature);
 	CPPUNIT_TEST(testRotationAcceptsOldKeyListedUnderKeys);
 	CPPUNIT_TEST(testCanonicalFormIsUnambiguous);
+	CPPUNIT_TEST(testCanonicalFormIsPinned);
 	CPPUNIT_TEST(testSignatureIsPocoHmacOverTheCanonicalForm);
 	CPPUNIT_TEST(testKeysOfEveryLengthSignAsPocoDoes);
 	CPPUNIT_TEST(testReceivedDataVerifiesWithoutReserialising);
@@ -220,6 +221,38 @@ public:
 		Event d = a;
 		d.extensions["x1"] = "";
 		CPPUNIT_ASSERT(EnvelopeSigner::canonical(c, "{}") != EnvelopeSigner::canonical(d, "{}"));
+	}
+
+	void testCanonicalFormIsPinned()
+	{
+		// Signatures on the wire depend on these exact bytes: the head line,
+		// then each field as <decimal length>:<bytes>\n (the core attributes,
+		// the extensions but the signature's own two by name, the data).
+		Event e;
+		e.id = "id-1";
+		e.source = "/s";
+		e.type = "orders.created";
+		e.time = Poco::Timestamp(1700000000123456LL);
+		e.tenantId = "acme";
+		e.correlationId = "";
+		e.extensions["a"] = "1";
+		e.extensions[EnvelopeSigner::KeyIdAttribute] = "k1";
+		e.extensions[EnvelopeSigner::SignatureAttribute] = "sig";
+		e.extensions["zz"] = std::string(1234, 'z');
+		const std::string data = "{\"n\":1}";
+		const std::string expected = std::string("eventbus-signature-v1\n") + "4:id-1\n" + "2:/s\n" + "14:orders.created\n" +
+			"27:2023-11-14T22:13:20.123456Z\n" + "16:application/json\n" + "4:acme\n" + "0:\n" + "1:a\n" + "1:1\n" + "2:zz\n" +
+			"1234:" + std::string(1234, 'z') + "\n" + "7:{\"n\":1}\n";
+		CPPUNIT_ASSERT_EQUAL(expected, EnvelopeSigner::canonical(e, data));
+		// A data text of every length up to and past a few digit boundaries.
+		for (std::size_t n : {0, 9, 10, 99, 100, 99999, 100000})
+		{
+			const std::string text(n, 'x');
+			const std::string form = EnvelopeSigner::canonical(e, text);
+			const std::string tail = std::to_string(n) + ":" + text + "\n";
+			CPPUNIT_ASSERT(form.size() > tail.size());
+			CPPUNIT_ASSERT_EQUAL(tail, form.substr(form.size() - tail.size()));
+		}
 	}
 
 	void testSignatureIsPocoHmacOverTheCanonicalForm()

@@ -261,6 +261,7 @@ class EnvelopeReaderTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testEscapesAndUtf8AreThoseOfPoco);
 	CPPUNIT_TEST(testEveryPositionOfASpecialByteReadsAsPocoReadsIt);
 	CPPUNIT_TEST(testWhatTheFastPathDeclinesIsDecidedByPoco);
+	CPPUNIT_TEST(testLongDecimalsReadAsPocoReadsThem);
 	CPPUNIT_TEST(testRefusalsKeepTheirMessages);
 	CPPUNIT_TEST(testDuplicateAttributeIsDecidedByPoco);
 	CPPUNIT_TEST(testAttributesInAnyOrderReadAsPocoReadsThem);
@@ -362,6 +363,45 @@ public:
 		}
 		CPPUNIT_ASSERT(!check(envelopeWith("{}") + " x").decoded);
 		CPPUNIT_ASSERT(check(envelopeWith("{}") + " \n").decoded);
+	}
+
+	void testLongDecimalsReadAsPocoReadsThem()
+	{
+		// The check takes a decimal without an exponent under 300 characters
+		// as finite without converting it; longer ones, and those with an
+		// exponent, are converted (or left to Poco). Either way the result
+		// is Poco's, and the short ones take the fast path.
+		for (std::size_t zeros : {0, 1, 100, 280, 294, 295, 296, 297, 298, 299, 300, 307, 308, 309, 310, 330, 400})
+		{
+			for (const std::string& number : {"1" + std::string(zeros, '0') + ".5", "-" + std::string(zeros + 1, '9') + ".25",
+					"0." + std::string(zeros, '0') + "1", "-0." + std::string(zeros, '0') + "7", "0.0" + std::string(zeros, '0')})
+			{
+				const Outcome outcome = check(envelopeWith("{\"n\":" + number + ",\"m\":[" + number + "]}"));
+				const std::string what = number.substr(0, 40) + " (" + std::to_string(number.size()) + " characters)";
+				if (number.size() < 300) CPPUNIT_ASSERT_MESSAGE(what, outcome.decoded && outcome.fast);
+				// Past the doubles, as 1e400 is: refused, on receipt and as a
+				// payload to publish; under 300 characters a payload is
+				// carried as its text.
+				const std::string payload = "{\"n\":" + number + "}";
+				bool refused = false;
+				EventData data;
+				try
+				{
+					data = CloudEventCodec::payloadData(payload, Big, nullptr);
+				}
+				catch (std::exception&)
+				{
+					refused = true;
+				}
+				if (number.size() < 300) CPPUNIT_ASSERT_MESSAGE(what, !refused && !data.hasObject() && data.json() == payload);
+				if (number[0] == '1' && zeros >= 309) CPPUNIT_ASSERT_MESSAGE(what, !outcome.decoded && refused);
+			}
+		}
+		for (const char* number : {"1.5e3", "2E-3", "-0.5e+10", "1e308", "1e-307", "4.9e-324"})
+		{
+			const Outcome outcome = check(envelopeWith(std::string("{\"n\":") + number + "}"));
+			CPPUNIT_ASSERT_MESSAGE(number, outcome.decoded && outcome.fast);
+		}
 	}
 
 	void testRefusalsKeepTheirMessages()

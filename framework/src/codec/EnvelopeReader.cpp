@@ -52,7 +52,7 @@ public:
 			skipSpace();
 			if (!consume(':')) return false;
 			skipSpace();
-			if (name == "data")
+			if (name.size() == 4 && std::memcmp(name.data(), "data", 4) == 0) // (no strlen, no compare call per name)
 			{
 				if (out.hasData || _p == _end || *_p != '{') return false;
 				out.dataBegin = static_cast<std::size_t>(_p - _begin);
@@ -285,6 +285,7 @@ private:
 		else while (_p != _end && isDigit(*_p)) ++_p;
 		const std::size_t integerDigits = static_cast<std::size_t>(_p - digits);
 		bool integer = true;
+		bool exponent = false;
 		if (_p != _end && *_p == '.')
 		{
 			integer = false;
@@ -295,6 +296,7 @@ private:
 		if (_p != _end && (*_p == 'e' || *_p == 'E'))
 		{
 			integer = false;
+			exponent = true;
 			++_p;
 			if (_p != _end && (*_p == '+' || *_p == '-')) ++_p;
 			if (_p == _end || !isDigit(*_p)) return false;
@@ -316,7 +318,10 @@ private:
 		{
 			// Checking only: a finite double (what Poco's parseFloat reads of
 			// this grammar); anything else (1e400, 1e-400) is declined and
-			// decided by the building path.
+			// decided by the building path. Without an exponent, a decimal
+			// under 300 characters is one: nonzero, it lies between 1e-299
+			// and 1e299, far inside the doubles (no conversion needed).
+			if (!exponent && _p - start < 300) return true;
 			double value = 0;
 			const auto result = std::from_chars(start, _p, value);
 			return result.ec == std::errc() && result.ptr == _p && std::isfinite(value);

@@ -61,24 +61,26 @@ bool constantTimeEquals(const std::string& a, const std::string& b)
 std::string base64(const unsigned char* bytes, std::size_t size)
 {
 	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	std::string out;
-	out.reserve((size + 2) / 3 * 4);
+	// Sized once and written through a pointer (a push_back per character
+	// cost ~20 instructions each).
+	std::string out((size + 2) / 3 * 4, '=');
+	char* w = &out[0];
 	std::size_t i = 0;
 	for (; i + 3 <= size; i += 3)
 	{
 		const unsigned v = (unsigned(bytes[i]) << 16) | (unsigned(bytes[i + 1]) << 8) | bytes[i + 2];
-		out.push_back(alphabet[v >> 18]);
-		out.push_back(alphabet[(v >> 12) & 63]);
-		out.push_back(alphabet[(v >> 6) & 63]);
-		out.push_back(alphabet[v & 63]);
+		*w++ = alphabet[v >> 18];
+		*w++ = alphabet[(v >> 12) & 63];
+		*w++ = alphabet[(v >> 6) & 63];
+		*w++ = alphabet[v & 63];
 	}
 	if (i < size)
 	{
+		// The padding '=' is already there.
 		const unsigned v = (unsigned(bytes[i]) << 16) | (i + 1 < size ? unsigned(bytes[i + 1]) << 8 : 0u);
-		out.push_back(alphabet[v >> 18]);
-		out.push_back(alphabet[(v >> 12) & 63]);
-		out.push_back(i + 1 < size ? alphabet[(v >> 6) & 63] : '=');
-		out.push_back('=');
+		*w++ = alphabet[v >> 18];
+		*w++ = alphabet[(v >> 12) & 63];
+		if (i + 1 < size) *w = alphabet[(v >> 6) & 63];
 	}
 	return out;
 }

@@ -430,6 +430,18 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("acme"), e.tenantId);
 		e = CloudEventCodec::decode(Head + "{\"a\":1},\"data\":{\"b\":2}}", Big);
 		CPPUNIT_ASSERT(e.data->has("b") && !e.data->has("a"));
+		// Repeated extensions among names that share their first eight bytes
+		// (adjacent only once the whole names are ordered), in any order.
+		const std::vector<std::string> names{"extensionb", "extensiona", "extensionb", "extension", "extensionab"};
+		std::vector<std::size_t> positions{0, 1, 2, 3, 4};
+		do
+		{
+			std::string repeated = "{";
+			for (std::size_t p : positions) repeated += "\"" + names[p] + "\":\"" + std::to_string(p) + "\",";
+			repeated += envelopeWith("{}").substr(1);
+			// Decoded as Poco reads it: the last "extensionb" holds.
+			CPPUNIT_ASSERT_MESSAGE(repeated, check(repeated).decoded);
+		} while (std::next_permutation(positions.begin(), positions.end()));
 	}
 
 	void testAttributesInAnyOrderReadAsPocoReadsThem()
@@ -446,7 +458,10 @@ public:
 		for (std::size_t extensions : {0, 1, 5, 20, 32, 33, 70})
 		{
 			std::vector<std::string> all = members;
-			for (std::size_t i = 0; i < extensions; ++i) all.push_back("\"x" + std::to_string(i) + "\":\"v" + std::to_string(i) + "\"");
+			// Half of them share their first eight bytes (the sort's prefix
+			// key), so their order is the whole names'.
+			for (std::size_t i = 0; i < extensions; ++i)
+				all.push_back(std::string(i % 2 ? "\"extensionx" : "\"x") + std::to_string(i) + "\":\"v" + std::to_string(i) + "\"");
 			for (int round = 0; round < 12; ++round)
 			{
 				if (round == 1) std::sort(all.begin(), all.end());

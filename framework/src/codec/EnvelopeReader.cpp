@@ -88,27 +88,73 @@ public:
 private:
 	using Attributes = std::vector<std::pair<std::string, std::string>>;
 
-	// Sorts by name: the positions are sorted, then every pair is moved
-	// once (sorting the pairs themselves moves two strings per step).
+	// The first eight bytes of a name as a number that orders as the bytes
+	// do (big-endian, zero-padded): distinct for the CloudEvents names, so
+	// sorting them rarely compares two strings.
+	static std::uint64_t prefixKey(const std::string& name)
+	{
+		unsigned char bytes[8] = {};
+		std::memcpy(bytes, name.data(), std::min<std::size_t>(8, name.size()));
+		std::uint64_t key = 0;
+		for (unsigned char b : bytes) key = (key << 8) | b;
+		return key;
+	}
+
+	// Sorts by name (std::string's order): the positions are sorted by
+	// prefix key, then by the whole names where the keys are equal; then
+	// every pair is moved once, in place, cycle by cycle (sorting the pairs
+	// themselves moves two strings per step).
 	static void sortByName(Attributes& attributes)
 	{
 		const std::size_t n = attributes.size();
-		auto byName = [](const Attributes::value_type& a, const Attributes::value_type& b) { return a.first < b.first; };
-		if (std::is_sorted(attributes.begin(), attributes.end(), byName)) return;
 		if (n > 64)
 		{
-			std::sort(attributes.begin(), attributes.end(), byName);
+			std::sort(attributes.begin(), attributes.end(),
+				[](const Attributes::value_type& a, const Attributes::value_type& b) { return a.first < b.first; });
 			return;
 		}
+		std::uint64_t keys[64];
 		unsigned char order[64];
-		for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<unsigned char>(i);
-		std::sort(order, order + n, [&attributes](unsigned char a, unsigned char b) {
-			return attributes[a].first < attributes[b].first;
-		});
-		Attributes sorted;
-		sorted.reserve(attributes.capacity());
-		for (std::size_t i = 0; i < n; ++i) sorted.push_back(std::move(attributes[order[i]]));
-		attributes.swap(sorted);
+		for (std::size_t i = 0; i < n; ++i)
+		{
+			keys[i] = prefixKey(attributes[i].first);
+			order[i] = static_cast<unsigned char>(i);
+		}
+		auto less = [&](unsigned char a, unsigned char b) {
+			return keys[a] != keys[b] ? keys[a] < keys[b] : attributes[a].first < attributes[b].first;
+		};
+		bool sorted = true;
+		for (std::size_t i = 1; i < n; ++i)
+		{
+			if (!less(order[i], order[i - 1])) continue;
+			sorted = false;
+			// Insertion: a dozen names, mostly a fixed shuffle.
+			const unsigned char moving = order[i];
+			std::size_t j = i;
+			for (; j > 0 && less(moving, order[j - 1]); --j) order[j] = order[j - 1];
+			order[j] = moving;
+		}
+		if (sorted) return;
+		// order[i] is the position whose pair goes to position i.
+		bool placed[64] = {};
+		for (std::size_t i = 0; i < n; ++i)
+		{
+			if (placed[i] || order[i] == i) continue;
+			Attributes::value_type held = std::move(attributes[i]);
+			std::size_t at = i;
+			for (;;)
+			{
+				placed[at] = true;
+				const std::size_t from = order[at];
+				if (from == i)
+				{
+					attributes[at] = std::move(held);
+					break;
+				}
+				attributes[at] = std::move(attributes[from]);
+				at = from;
+			}
+		}
 	}
 
 	bool finish()

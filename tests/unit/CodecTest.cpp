@@ -10,6 +10,7 @@
 #include "eventbus/CloudEventCodec.h"
 #include "eventbus/Exceptions.h"
 #include <Poco/DateTime.h>
+#include <Poco/DateTimeFormatter.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
 #include <cppunit/extensions/HelperMacros.h>
@@ -114,6 +115,7 @@ class CodecTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testWireIsCloudEventsStructuredJson);
 	CPPUNIT_TEST(testEncodeWithPreStringifiedData);
 	CPPUNIT_TEST(testFormatTimeIsRfc3339WithMicrosecondsUtc);
+	CPPUNIT_TEST(testTimeIsWrittenAsPocoFormatsIt);
 	CPPUNIT_TEST(testTimeWithOffsetIsNormalisedToUtc);
 	CPPUNIT_TEST(testValidEnvelopeDecodes);
 	CPPUNIT_TEST(testNonJsonIsRefused);
@@ -208,6 +210,30 @@ public:
 	{
 		CPPUNIT_ASSERT_EQUAL(std::string("2023-11-14T22:13:20.123456Z"), CloudEventCodec::formatTime(Poco::Timestamp(SomeTime)));
 		CPPUNIT_ASSERT_EQUAL(std::string("2023-11-14T22:13:20.000001Z"), CloudEventCodec::formatTime(Poco::Timestamp(1700000000000001LL)));
+	}
+
+	void testTimeIsWrittenAsPocoFormatsIt()
+	{
+		// The time is written without Poco from 1970 to 9999 (in the
+		// envelope straight into the text), by Poco outside: both as
+		// DateTimeFormatter writes it, in formatTime and in the envelope.
+		const std::vector<Poco::Timestamp::TimeVal> times{0, 1, 999999, 1000000, 951782400000000LL /* 2000-02-29 */,
+			SomeTime, 4107542399999999LL /* 2100-02-28T23:59:59.999999 */, 253402300799999999LL /* 9999-12-31T23:59:59.999999 */,
+			253402300800000000LL, -1, -1000000, -86400000000LL * 365};
+		for (const Poco::Timestamp::TimeVal micros : times)
+		{
+			const Poco::Timestamp ts(micros);
+			const std::string poco = Poco::DateTimeFormatter::format(ts, "%Y-%m-%dT%H:%M:%S.%FZ");
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(std::to_string(micros), poco, CloudEventCodec::formatTime(ts));
+			Event event;
+			event.id = "id-1";
+			event.source = "/s";
+			event.type = "orders.created";
+			event.tenantId = "acme";
+			event.time = ts;
+			const std::string wire = CloudEventCodec::encode(event, "{}");
+			CPPUNIT_ASSERT_MESSAGE(wire, contains(wire, ",\"time\":\"" + poco + "\","));
+		}
 	}
 
 	void testTimeWithOffsetIsNormalisedToUtc()

@@ -244,6 +244,11 @@ public:
 			"27:2023-11-14T22:13:20.123456Z\n" + "16:application/json\n" + "4:acme\n" + "0:\n" + "1:a\n" + "1:1\n" + "2:zz\n" +
 			"1234:" + std::string(1234, 'z') + "\n" + "7:{\"n\":1}\n";
 		CPPUNIT_ASSERT_EQUAL(expected, EnvelopeSigner::canonical(e, data));
+		// A time before 1970 (written by Poco) in the same place.
+		Event early = e;
+		early.time = Poco::Timestamp(-1);
+		const std::string earlyForm = EnvelopeSigner::canonical(early, data);
+		CPPUNIT_ASSERT(contains(earlyForm, "\n14:orders.created\n27:1969-12-31T23:59:59.999999Z\n16:application/json\n"));
 		// A data text of every length up to and past a few digit boundaries.
 		for (std::size_t n : {0, 9, 10, 99, 100, 99999, 100000})
 		{

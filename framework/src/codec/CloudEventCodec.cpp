@@ -6,6 +6,7 @@
 //
 #include "eventbus/CloudEventCodec.h"
 #include "CloudEventAttributes.h"
+#include "CloudEventTime.h"
 #include "DataText.h"
 #include "eventbus/Exceptions.h"
 #include <Poco/JSON/Stringifier.h>
@@ -620,7 +621,15 @@ std::string CloudEventCodec::encode(const Event& event, const std::string& dataJ
 		appendAttribute(text, plain, "id", event.id);
 		appendAttribute(text, plain, "source", event.source);
 		appendAttribute(text, plain, "type", event.type);
-		appendAttribute(text, plain, "time", formatTime(event.time));
+		char time[codec::CanonicalTimeSize];
+		if (codec::writeCanonicalTime(event.time, time))
+		{
+			// Digits, '-', ':', '.', 'T' and 'Z': nothing to escape.
+			text.append("\"time\":\"", 8);
+			text.append(time, sizeof(time));
+			text.append("\",", 2);
+		}
+		else appendAttribute(text, plain, "time", formatTime(event.time));
 		appendAttribute(text, plain, "datacontenttype", event.dataContentType);
 		appendAttribute(text, plain, "tenantid", event.tenantId);
 		appendAttribute(text, plain, "correlationid", event.correlationId);

@@ -87,15 +87,16 @@ bool parseCanonicalTimestamp(const std::string& s, Poco::Timestamp& timestamp)
 
 } // namespace codec
 
-std::string CloudEventCodec::formatTime(const Poco::Timestamp& ts)
+namespace codec {
+
+bool writeCanonicalTime(const Poco::Timestamp& ts, char* out)
 {
 	// What DateTimeFormatter writes for "%Y-%m-%dT%H:%M:%S.%FZ", without
 	// interpreting the format or Poco's floating-point Julian day conversion
 	// for every event. Before the epoch and after 9999 Poco keeps the job.
 	const Poco::Timestamp::TimeVal micros = ts.epochMicroseconds();
 	const Poco::Timestamp::TimeVal maxMicros = 253402300799999999LL; // 9999-12-31T23:59:59.999999Z
-	if (micros < 0 || micros > maxMicros)
-		return Poco::DateTimeFormatter::format(ts, "%Y-%m-%dT%H:%M:%S.%FZ");
+	if (micros < 0 || micros > maxMicros) return false;
 	const long long seconds = micros / 1000000;
 	const int fraction = static_cast<int>(micros % 1000000);
 	const long long days = seconds / 86400;
@@ -110,23 +111,31 @@ std::string CloudEventCodec::formatTime(const Poco::Timestamp& ts)
 	const int day = static_cast<int>(dayOfYear - (153 * mp + 2) / 5 + 1);
 	const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
 	const int year = static_cast<int>(yearOfEra + era * 400 + (month <= 2 ? 1 : 0));
-	char buffer[27];
-	char* p = buffer;
-	codec::appendDigits(p, year, 4);
+	char* p = out;
+	appendDigits(p, year, 4);
 	*p++ = '-';
-	codec::appendDigits(p, month, 2);
+	appendDigits(p, month, 2);
 	*p++ = '-';
-	codec::appendDigits(p, day, 2);
+	appendDigits(p, day, 2);
 	*p++ = 'T';
-	codec::appendDigits(p, secondOfDay / 3600, 2);
+	appendDigits(p, secondOfDay / 3600, 2);
 	*p++ = ':';
-	codec::appendDigits(p, secondOfDay / 60 % 60, 2);
+	appendDigits(p, secondOfDay / 60 % 60, 2);
 	*p++ = ':';
-	codec::appendDigits(p, secondOfDay % 60, 2);
+	appendDigits(p, secondOfDay % 60, 2);
 	*p++ = '.';
-	codec::appendDigits(p, fraction, 6);
+	appendDigits(p, fraction, 6);
 	*p++ = 'Z';
-	return std::string(buffer, sizeof(buffer));
+	return true;
+}
+
+} // namespace codec
+
+std::string CloudEventCodec::formatTime(const Poco::Timestamp& ts)
+{
+	char buffer[codec::CanonicalTimeSize];
+	if (codec::writeCanonicalTime(ts, buffer)) return std::string(buffer, sizeof(buffer));
+	return Poco::DateTimeFormatter::format(ts, "%Y-%m-%dT%H:%M:%S.%FZ");
 }
 
 } // namespace eventbus

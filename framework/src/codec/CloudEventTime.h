@@ -8,6 +8,7 @@
 
 #include <Poco/DateTime.h>
 #include <Poco/Timestamp.h>
+#include <cstddef>
 #include <string>
 
 namespace eventbus {
@@ -20,6 +21,15 @@ bool parseCanonicalTime(const std::string& s, Poco::DateTime& dateTime);
 /// The same form straight to a timestamp (UTC, 1970 or later); false for
 /// anything else.
 bool parseCanonicalTimestamp(const std::string& s, Poco::Timestamp& timestamp);
+
+/// The length of the canonical form.
+constexpr std::size_t CanonicalTimeSize = 27;
+
+/// Writes the canonical form of `ts` (CanonicalTimeSize bytes, no
+/// terminator) to `out`, exactly as CloudEventCodec::formatTime returns it;
+/// false (nothing written) before 1970 and after 9999, where formatTime
+/// asks Poco.
+bool writeCanonicalTime(const Poco::Timestamp& ts, char* out);
 
 } // namespace codec
 } // namespace eventbus

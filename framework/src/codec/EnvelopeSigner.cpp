@@ -6,6 +6,7 @@
 #include "eventbus/EnvelopeSigner.h"
 #include "eventbus/CloudEventCodec.h"
 #include "eventbus/Exceptions.h"
+#include "CloudEventTime.h"
 #include <Poco/Base64Encoder.h>
 #include <Poco/HMACEngine.h>
 #include <Poco/SHA2Engine.h>
@@ -35,14 +36,19 @@ public:
 
 // A field of the canonical form, `<length>:<bytes>\n`, its length in
 // decimal; `at` is where it goes in `out`, grown to the form's size ahead.
-char* writeField(char* at, const std::string& value)
+char* writeField(char* at, const char* value, std::size_t size)
 {
-	at = std::to_chars(at, at + 20, value.size()).ptr;
+	at = std::to_chars(at, at + 20, size).ptr;
 	*at++ = ':';
-	std::memcpy(at, value.data(), value.size());
-	at += value.size();
+	std::memcpy(at, value, size);
+	at += size;
 	*at++ = '\n';
 	return at;
+}
+
+char* writeField(char* at, const std::string& value)
+{
+	return writeField(at, value.data(), value.size());
 }
 
 // The most a field adds besides its bytes: 20 digits, ':' and '\n'.
@@ -225,12 +231,23 @@ EnvelopeSigner::EnvelopeSigner(std::string keyId, std::string key, std::map<std:
 std::string EnvelopeSigner::canonical(const Event& event, const std::string& dataJson)
 {
 	static constexpr char Head[] = "eventbus-signature-v1\n";
-	const std::string time = CloudEventCodec::formatTime(event.time);
-	const std::string* const core[] = {&event.id, &event.source, &event.type, &time, &event.dataContentType,
-		&event.tenantId, &event.correlationId};
+	// The time as the envelope writes it, in place where it can be.
+	char timeBuffer[codec::CanonicalTimeSize];
+	std::string timeText;
+	const char* time = timeBuffer;
+	std::size_t timeSize = sizeof(timeBuffer);
+	if (!codec::writeCanonicalTime(event.time, timeBuffer))
+	{
+		timeText = CloudEventCodec::formatTime(event.time);
+		time = timeText.data();
+		timeSize = timeText.size();
+	}
+	const std::string* const head[] = {&event.id, &event.source, &event.type};
+	const std::string* const tail[] = {&event.dataContentType, &event.tenantId, &event.correlationId};
 	// One allocation: the fields are measured first, then written in place.
-	std::size_t size = sizeof(Head) - 1 + dataJson.size() + FieldOverhead;
-	for (const std::string* field : core) size += field->size() + FieldOverhead;
+	std::size_t size = sizeof(Head) - 1 + dataJson.size() + FieldOverhead + timeSize + FieldOverhead;
+	for (const std::string* field : head) size += field->size() + FieldOverhead;
+	for (const std::string* field : tail) size += field->size() + FieldOverhead;
 	for (const auto& ext : event.extensions)
 	{
 		if (ext.first == SignatureAttribute || ext.first == KeyIdAttribute) continue;
@@ -240,7 +257,9 @@ std::string EnvelopeSigner::canonical(const Event& event, const std::string& dat
 	char* at = &out[0];
 	std::memcpy(at, Head, sizeof(Head) - 1);
 	at += sizeof(Head) - 1;
-	for (const std::string* field : core) at = writeField(at, *field);
+	for (const std::string* field : head) at = writeField(at, *field);
+	at = writeField(at, time, timeSize);
+	for (const std::string* field : tail) at = writeField(at, *field);
 	for (const auto& ext : event.extensions)
 	{
 		if (ext.first == SignatureAttribute || ext.first == KeyIdAttribute) continue;

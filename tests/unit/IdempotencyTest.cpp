@@ -9,6 +9,7 @@
 #include "eventbus/Metrics.h"
 #include "eventbus/middleware/Idempotency.h"
 #include <cppunit/extensions/HelperMacros.h>
+#include <limits>
 
 using namespace eventbus;
 using namespace eventbus::test;
@@ -63,6 +64,8 @@ class IdempotencyTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testForgottenKeyIsNotADuplicateAndEvictionStaysSafe);
 	CPPUNIT_TEST(testMiddlewareDropsDuplicateAndCountsIt);
 	CPPUNIT_TEST(testMiddlewareKeepsSubscriptionsApart);
+	CPPUNIT_TEST(testPublisherKeyStandsForTheIdPerTenantAndSubscription);
+	CPPUNIT_TEST(testHandlerThatThrewIsForgotten);
 	CPPUNIT_TEST(testMiddlewareDropsStaleEvent);
 	CPPUNIT_TEST(testMiddlewareDropsFutureEvent);
 	CPPUNIT_TEST(testMiddlewareAcceptsSmallClockSkew);
@@ -180,6 +183,57 @@ public:
 		CPPUNIT_ASSERT(mw.onDeliver(one.context));
 		CPPUNIT_ASSERT(mw.onDeliver(two.context));
 		CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), metrics.counterValue(Metrics::Duplicates));
+	}
+
+	void testPublisherKeyStandsForTheIdPerTenantAndSubscription()
+	{
+		Metrics metrics;
+		Idempotency mw(1000, 3600, 3600, 60, metrics);
+		auto keyed = [](const std::string& id, const std::string& tenant, const std::string& key) {
+			Event e = eventAt(id, Poco::Timestamp());
+			e.tenantId = tenant;
+			e.extensions["idempotencykey"] = key;
+			return e;
+		};
+		// Two publishes of one logical event (fresh ids, one key): one delivery.
+		const Event a = keyed("id-1", "acme", "order-42"), b = keyed("id-2", "acme", "order-42");
+		Delivery first(a), retry(b);
+		CPPUNIT_ASSERT(mw.onDeliver(first.context));
+		CPPUNIT_ASSERT(!mw.onDeliver(retry.context));
+		CPPUNIT_ASSERT_EQUAL(std::string("duplicate"), retry.context.dropReason);
+		// The same key of another tenant, or for another subscription, is not.
+		const Event other = keyed("id-3", "globex", "order-42");
+		Delivery otherTenant(other), otherSubscription(b, 2);
+		CPPUNIT_ASSERT(mw.onDeliver(otherTenant.context));
+		CPPUNIT_ASSERT(mw.onDeliver(otherSubscription.context));
+		// A key that reads like an id, and an id like a key, stay apart.
+		const Event idLike = eventAt("acme/order-42", Poco::Timestamp());
+		Delivery byId(idLike);
+		CPPUNIT_ASSERT(mw.onDeliver(byId.context));
+		// Subscription tokens of every width (10 is not 1 followed by 0).
+		for (std::uint64_t token : {std::uint64_t(10), std::uint64_t(100), std::numeric_limits<std::uint64_t>::max()})
+		{
+			Delivery wide(a, token), again(b, token);
+			CPPUNIT_ASSERT(mw.onDeliver(wide.context));
+			CPPUNIT_ASSERT(!mw.onDeliver(again.context));
+		}
+		CPPUNIT_ASSERT_EQUAL(std::uint64_t(4), metrics.counterValue(Metrics::Duplicates));
+	}
+
+	void testHandlerThatThrewIsForgotten()
+	{
+		// Its redelivery is a retry, not a duplicate; one that was handled is.
+		Metrics metrics;
+		Idempotency mw(1000, 3600, 3600, 60, metrics);
+		const Event e = eventAt("id-1", Poco::Timestamp());
+		Delivery first(e);
+		CPPUNIT_ASSERT(mw.onDeliver(first.context));
+		mw.afterDeliver(first.context, true);
+		Delivery retry(e);
+		CPPUNIT_ASSERT(mw.onDeliver(retry.context));
+		mw.afterDeliver(retry.context, false);
+		Delivery duplicate(e);
+		CPPUNIT_ASSERT(!mw.onDeliver(duplicate.context));
 	}
 
 	void testMiddlewareDropsStaleEvent()

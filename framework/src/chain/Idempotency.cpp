@@ -4,6 +4,7 @@
 // The bounded window of seen message ids, and the age and skew checks.
 //
 #include "eventbus/middleware/Idempotency.h"
+#include <charconv>
 
 namespace eventbus {
 
@@ -25,11 +26,16 @@ void IdempotencyWindow::evict(const Poco::Timestamp& now)
 
 bool IdempotencyWindow::seenBefore(const std::string& key, const Poco::Timestamp& now)
 {
+	return seenBefore(std::string(key), now);
+}
+
+bool IdempotencyWindow::seenBefore(std::string&& key, const Poco::Timestamp& now)
+{
 	std::lock_guard<std::mutex> lock(_mutex);
 	evict(now);
 	// One lookup both finds and records. The key is stored once, in the map;
 	// the order slot refers to it.
-	auto inserted = _seen.try_emplace(key, now);
+	auto inserted = _seen.try_emplace(std::move(key), now);
 	if (!inserted.second) return true;
 	_order.emplace_back(now, &inserted.first->first);
 	evict(now);
@@ -81,8 +87,7 @@ bool Idempotency::onDeliver(DeliveryContext& context)
 		context.dropReason = "future";
 		return false;
 	}
-	const std::string key = keyOf(context);
-	if (_window.seenBefore(key, now))
+	if (_window.seenBefore(keyOf(context), now))
 	{
 		_duplicates.increment();
 		context.dropReason = "duplicate";
@@ -96,12 +101,23 @@ std::string Idempotency::keyOf(const DeliveryContext& context)
 	// Per subscription: two handlers of one bus each get the event once. A
 	// publisher's idempotency key stands for the message id, so retries of one
 	// logical publish (each with a fresh id) count as duplicates.
-	std::string key = std::to_string(context.subscription);
-	auto idempotencyKey = context.event.extensions.find("idempotencykey");
+	// Built in one allocation: every delivery makes one.
+	static const std::string IdempotencyKey = "idempotencykey";
+	char subscription[24];
+	const std::size_t n = static_cast<std::size_t>(
+		std::to_chars(subscription, subscription + sizeof(subscription), context.subscription).ptr - subscription);
+	std::string key;
+	auto idempotencyKey = context.event.extensions.find(IdempotencyKey);
 	if (idempotencyKey != context.event.extensions.end())
-		key.append("/k/").append(context.event.tenantId).append(1, '/').append(idempotencyKey->second); // keys are per tenant
+	{
+		key.reserve(n + 3 + context.event.tenantId.size() + 1 + idempotencyKey->second.size());
+		key.append(subscription, n).append("/k/", 3).append(context.event.tenantId).append(1, '/').append(idempotencyKey->second); // keys are per tenant
+	}
 	else
-		key.append("/i/").append(context.event.id);
+	{
+		key.reserve(n + 3 + context.event.id.size());
+		key.append(subscription, n).append("/i/", 3).append(context.event.id);
+	}
 	return key;
 }
 

@@ -23,6 +23,8 @@ public:
 	/// True if `key` was recorded within the window (and is still held);
 	/// otherwise records it and returns false.
 	bool seenBefore(const std::string& key, const Poco::Timestamp& now = Poco::Timestamp());
+	/// The same, recording `key` itself (moved, not copied) when it is new.
+	bool seenBefore(std::string&& key, const Poco::Timestamp& now = Poco::Timestamp());
 	/// Removes `key`, so its next occurrence is not a duplicate.
 	void forget(const std::string& key);
 	std::size_t size() const;

@@ -611,8 +611,13 @@ std::string codec::encodeData(const Poco::JSON::Object& data, EnvelopeReader::Vi
 
 std::string CloudEventCodec::encode(const Event& event, const std::string& dataJson)
 {
+	// Room for all of it (names, quotes and the time take ~150 bytes): a
+	// signed envelope outgrew the old estimate and was copied once more.
+	std::size_t room = 200 + dataJson.size() + event.id.size() + event.source.size() + event.type.size()
+		+ event.dataContentType.size() + event.tenantId.size() + event.correlationId.size();
+	for (const auto& ext : event.extensions) room += ext.first.size() + ext.second.size() + 6;
 	std::string out;
-	out.reserve(dataJson.size() + 256 + event.source.size() + event.type.size());
+	out.reserve(room);
 	{
 		TextOut text(out);
 		const PlainTest& plain = PlainTests::get().wrap;

@@ -292,7 +292,11 @@ void RedisConnection::feedSlice()
 	const std::size_t length = std::min(Slice, _unfedEnd - _unfedAt);
 	_unfedAt += length;
 	if (_scanner)
-		_scanner->scan(data, length, [this](const char* part, std::size_t partLength) { feed(part, partLength); });
+	{
+		_scanned.clear();
+		_scanner->scan(data, length, [this](const char* part, std::size_t partLength) { _scanned.append(part, partLength); });
+		feed(_scanned.data(), _scanned.size());
+	}
 	else
 		feed(data, length);
 	// Fed only when no complete reply was left: bytes not yet consumed are the

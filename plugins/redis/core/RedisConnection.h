@@ -128,6 +128,9 @@ private:
 	std::size_t _unfedAt = 0;
 	std::size_t _unfedEnd = 0;
 	std::unique_ptr<RedisReplyScanner> _scanner; // null: every reply is read whole
+	// What the scanner passes on from one slice, fed to hiredis at once (the
+	// scanner hands over each line and bulk on its own: ~7 per message).
+	std::string _scanned;
 	std::uint64_t _taken = 0;                    // replies returned so far
 	std::size_t _lastSkipped = 0;
 	bool _open = false;

@@ -140,6 +140,7 @@ class CodecTest : public CppUnit::TestFixture
 	CPPUNIT_TEST(testDeeplyNestedDataIsRefused);
 	CPPUNIT_TEST(testTimeBeforeEpochIsRefused);
 	CPPUNIT_TEST(testRefusalNeverContainsDataValue);
+	CPPUNIT_TEST(testControlCharacterInAnyPositionOfAnIdIsRefused);
 	CPPUNIT_TEST(testStringsAreWrittenAsPocoWritesThem);
 	CPPUNIT_TEST(testBytesPastAShortStringsEndAreNotItsOwn);
 	CPPUNIT_TEST(testScalarsAreWrittenAsPocoWritesThem);
@@ -436,6 +437,38 @@ public:
 		c->set("specversion", 2);
 		refused(str(c));
 		refused(str(envelope()), 20);
+	}
+
+	void testControlCharacterInAnyPositionOfAnIdIsRefused()
+	{
+		// id, source and correlationid reach log lines: a control character
+		// (below 0x20, or DEL) anywhere in them refuses the envelope; any
+		// other byte is kept.
+		for (const char* attribute : {"id", "source", "correlationid"})
+		{
+			for (std::size_t length : {1, 2, 15, 16, 17, 36, 40})
+			{
+				for (std::size_t at = 0; at < length; ++at)
+				{
+					for (int c : {1, 0x09, 0x0a, 0x0d, 0x1b, 0x1f, 0x7f})
+					{
+						std::string value(length, 'a');
+						value[at] = static_cast<char>(c);
+						auto o = envelope();
+						o->set(attribute, value);
+						const std::string msg = refused(str(o));
+						CPPUNIT_ASSERT_MESSAGE(msg, contains(msg, std::string("'") + attribute + "' holds a control character"));
+					}
+					std::string fine(length, 'a');
+					fine[at] = ' ';
+					auto o = envelope();
+					o->set(attribute, fine);
+					const Event e = CloudEventCodec::decode(str(o), Big);
+					const std::string& got = std::string(attribute) == "id" ? e.id : std::string(attribute) == "source" ? e.source : e.correlationId;
+					CPPUNIT_ASSERT_EQUAL(fine, got);
+				}
+			}
+		}
 	}
 
 	void testStringsAreWrittenAsPocoWritesThem()

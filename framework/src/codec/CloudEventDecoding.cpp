@@ -136,12 +136,15 @@ private:
 // printable ASCII), and a forged one could start a new log line.
 void refuseControlCharacters(const char* name, const std::string& value)
 {
+	// Every byte tested, no branch per byte (the compiler runs it in vector
+	// lanes): these attributes are mostly 36-character ids.
+	unsigned bad = 0;
 	for (char c : value)
 	{
 		const auto b = static_cast<unsigned char>(c);
-		if (b < 0x20 || b == 0x7f)
-			throw ValidationException("envelope: attribute '" + std::string(name) + "' holds a control character");
+		bad |= static_cast<unsigned>(b < 0x20) | static_cast<unsigned>(b == 0x7f);
 	}
+	if (bad) throw ValidationException("envelope: attribute '" + std::string(name) + "' holds a control character");
 }
 
 // Validates an envelope's attributes and builds the event: one rule set for

@@ -155,12 +155,13 @@ struct PlainTest
 	// escaping, appended with one load of sixteen bytes that stays inside
 	// the string's own storage: libstdc++ keeps capacity() + 1 bytes, at
 	// least sixteen (the short-string buffer in the object, or an allocation
-	// of more). The lanes past the end are masked off, whatever they hold.
-	// Written as sixteen, committed as n. False: anything else, nothing
-	// written (appendPlain and Poco decide).
+	// of more; the C++11 string ABI, not the reference-counted one). The
+	// lanes past the end are masked off, whatever they hold. Written as
+	// sixteen, committed as n. False: anything else, nothing written
+	// (appendPlain and Poco decide).
 	bool appendShort(TextOut& out, const std::string& value) const
 	{
-#if defined(__SSE2__) && defined(__GLIBCXX__)
+#if defined(__SSE2__) && defined(__GLIBCXX__) && _GLIBCXX_USE_CXX11_ABI
 		const std::size_t n = value.size();
 		if (!usable || n >= 16 || value.capacity() < 15) return false;
 		const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(value.data()));

@@ -24,16 +24,16 @@ namespace {
 
 // Keys compare without case and without '_' / '-', so api_key, API-KEY and
 // apiKey are one key.
+std::string normalize(const std::string& key)
+{
+	return Poco::toLower(Poco::remove(Poco::remove(key, '_'), '-'));
+}
+
 // Where the pair of a key's last two normalised characters falls in
 // Redactor::_lastPairs.
 inline unsigned lastPairHash(unsigned char last, unsigned char previous)
 {
 	return ((static_cast<unsigned>(last) << 5) ^ previous) & 1023u;
-}
-
-std::string normalize(const std::string& key)
-{
-	return Poco::toLower(Poco::remove(Poco::remove(key, '_'), '-'));
 }
 
 bool isIdentifierChar(char c)

@@ -242,6 +242,8 @@ std::string EnvelopeSigner::canonical(const Event& event, const std::string& dat
 		time = timeText.data();
 		timeSize = timeText.size();
 	}
+	// The signature's own two attributes are not part of what it covers.
+	auto covered = [](const std::string& name) { return name != SignatureAttribute && name != KeyIdAttribute; };
 	const std::string* const head[] = {&event.id, &event.source, &event.type};
 	const std::string* const tail[] = {&event.dataContentType, &event.tenantId, &event.correlationId};
 	// One allocation: the fields are measured first, then written in place.
@@ -249,10 +251,7 @@ std::string EnvelopeSigner::canonical(const Event& event, const std::string& dat
 	for (const std::string* field : head) size += field->size() + FieldOverhead;
 	for (const std::string* field : tail) size += field->size() + FieldOverhead;
 	for (const auto& ext : event.extensions)
-	{
-		if (ext.first == SignatureAttribute || ext.first == KeyIdAttribute) continue;
-		size += ext.first.size() + ext.second.size() + 2 * FieldOverhead;
-	}
+		if (covered(ext.first)) size += ext.first.size() + ext.second.size() + 2 * FieldOverhead;
 	std::string out(size, '\0');
 	char* at = &out[0];
 	std::memcpy(at, Head, sizeof(Head) - 1);
@@ -262,7 +261,7 @@ std::string EnvelopeSigner::canonical(const Event& event, const std::string& dat
 	for (const std::string* field : tail) at = writeField(at, *field);
 	for (const auto& ext : event.extensions)
 	{
-		if (ext.first == SignatureAttribute || ext.first == KeyIdAttribute) continue;
+		if (!covered(ext.first)) continue;
 		at = writeField(at, ext.first);
 		at = writeField(at, ext.second);
 	}

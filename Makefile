@@ -15,11 +15,13 @@ CTEST_JOBS ?= $(JOBS)
 # Under a sanitizer every thread runs several times slower: one suite at a
 # time there, so the suites' deadlines keep their margin.
 SANITIZER_CTEST_JOBS ?= 1
-# The sanitizer trees: no bench (nothing there runs it), line tables only
-# (-g1: a sanitizer's stack trace still names file and line) and the suites'
-# own code at -Og (the code under test stays -O2), which keeps their build a
-# good part shorter on a fresh machine.
-SANITIZER_TREE = -DEVENTBUS_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DEVENTBUS_TEST_OPTIMIZE=-Og
+# Every tree compiles the suites' own code (tests/) at -Og; the code under
+# test (framework/, plugins/) keeps -O2. It halves a suite file's compile.
+TEST_TREE = -DEVENTBUS_TEST_OPTIMIZE=-Og
+# The sanitizer trees: no bench (nothing there runs it) and line tables only
+# (-g1: a sanitizer's stack trace still names file and line), which keeps
+# their build a good part shorter on a fresh machine.
+SANITIZER_TREE = -DEVENTBUS_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 DEPS = cmake make g++ pkg-config libpoco-dev libhiredis-dev libcppunit-dev redis-server redis-tools openssl
 FUZZ_DEPS = clang libclang-rt-dev
 
@@ -44,7 +46,7 @@ deps:
 
 # configure_and_build(<dir>, <extra cmake args>)
 define configure_and_build
-	cmake -S . -B $(1) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(2)
+	cmake -S . -B $(1) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(TEST_TREE) $(2)
 	cmake --build $(1) -j$(JOBS)
 endef
 
